@@ -1,0 +1,657 @@
+//! A pool of threads that run blocking jobs.
+//!
+//! All bookkeeping lives in one [`State`] behind a `Mutex`. Idle threads
+//! sleep on `work_cv`; a thread that shuts the pool down sleeps on `exit_cv`
+//! until the threads are gone. The pool is not on any hot path (each job
+//! blocks for far longer than a lock round trip takes), so the design favours
+//! being easy to check over being lock-free.
+
+use std::cell::Cell;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A unit of blocking work: the task is polled once by calling `run`.
+pub(crate) type Runnable = async_task::Runnable<crate::task::TaskMeta>;
+
+/// Default upper bound on the number of pool threads.
+///
+/// Blocking jobs spend most of their time asleep in system calls, so many of
+/// them can usefully run at once even on a small machine. The bound only
+/// exists to keep a flood of jobs from exhausting the process's thread and
+/// stack budget. 512 is the value users of the tokio API already expect.
+pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
+
+/// Default time an idle pool thread waits for work before it exits.
+///
+/// Long enough that a steady trickle of blocking calls (say, one file
+/// operation per second) keeps reusing the same thread instead of paying for
+/// a thread start each time; short enough that threads left over from a burst
+/// are returned to the system soon after.
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// Name given to pool threads when no naming function is configured.
+const DEFAULT_THREAD_NAME: &str = "evloop-blocking";
+
+/// Source of the per-pool identifiers stored in [`CURRENT_POOL`].
+///
+/// Starts at 1 so that 0 can mean "not a pool thread".
+static NEXT_POOL_ID: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// Identifier of the pool the current thread belongs to, or 0.
+    ///
+    /// Lets `shutdown` recognise a call made from one of the pool's own
+    /// threads, which must not wait for itself to exit.
+    static CURRENT_POOL: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How a [`BlockingPool`] sizes, names and starts its threads.
+#[derive(Clone)]
+pub(crate) struct BlockingConfig {
+    /// Most threads the pool runs at once. A value of 0 is treated as 1 so
+    /// that jobs can always make progress.
+    pub(crate) max_threads: usize,
+    /// How long an idle thread waits for work before exiting.
+    pub(crate) keep_alive: Duration,
+    /// Produces the name of each new thread.
+    pub(crate) thread_name: Arc<dyn Fn() -> String + Send + Sync>,
+    /// Stack size of each new thread; the platform default when `None`.
+    pub(crate) stack_size: Option<usize>,
+    /// Called first thing on each new thread, before it runs any job.
+    pub(crate) on_thread_start: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Called last thing on each thread, after it has run its final job.
+    pub(crate) on_thread_stop: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> BlockingConfig {
+        BlockingConfig {
+            max_threads: DEFAULT_MAX_THREADS,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+            thread_name: Arc::new(|| DEFAULT_THREAD_NAME.to_owned()),
+            stack_size: None,
+            on_thread_start: None,
+            on_thread_stop: None,
+        }
+    }
+}
+
+impl fmt::Debug for BlockingConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockingConfig")
+            .field("max_threads", &self.max_threads)
+            .field("keep_alive", &self.keep_alive)
+            .field("stack_size", &self.stack_size)
+            .field("on_thread_start", &self.on_thread_start.is_some())
+            .field("on_thread_stop", &self.on_thread_stop.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A growable pool of threads for blocking work.
+///
+/// Dropping the pool shuts it down and waits for its threads, except that a
+/// pool thread dropping its own pool does not wait for itself.
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+/// The part of the pool shared with its threads.
+struct Inner {
+    /// Identifier recorded in [`CURRENT_POOL`] on this pool's threads.
+    id: usize,
+    state: Mutex<State>,
+    /// Idle threads wait here for a job or for shutdown.
+    work_cv: Condvar,
+    /// `shutdown` waits here for threads to exit.
+    exit_cv: Condvar,
+    config: BlockingConfig,
+}
+
+/// Bookkeeping, always accessed under `Inner::state`.
+struct State {
+    /// Jobs waiting for a thread, oldest first.
+    queue: VecDeque<Runnable>,
+    /// Set once by `shutdown`; never cleared.
+    shutdown: bool,
+    /// Threads that will still take jobs. Counts towards `max_threads`.
+    active: usize,
+    /// Threads that have not yet finished exiting. Differs from `active`
+    /// while an exiting thread runs its stop hook.
+    alive: usize,
+    /// Threads waiting on `work_cv` that no job has been handed to yet.
+    idle: usize,
+    /// Wake-ups handed out by `schedule` and not yet taken by an idle thread.
+    /// Lets a woken thread tell a real wake-up from a spurious one.
+    notified: usize,
+    /// Pool threads currently blocked inside `shutdown`; they are not waited
+    /// for.
+    shutting_down: usize,
+    /// Key given to the next thread in `threads`.
+    next_thread: usize,
+    /// Join handles of threads started and not yet exited, by key.
+    threads: HashMap<usize, thread::JoinHandle<()>>,
+    /// The most recent thread that exited on its own. The next thread to exit
+    /// (or `shutdown`) joins it, so exited threads are fully torn down.
+    last_exited: Option<thread::JoinHandle<()>>,
+}
+
+impl BlockingPool {
+    /// Creates a pool with no threads; they are started as jobs arrive.
+    pub(crate) fn new(config: BlockingConfig) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    shutdown: false,
+                    active: 0,
+                    alive: 0,
+                    idle: 0,
+                    notified: 0,
+                    shutting_down: 0,
+                    next_thread: 0,
+                    threads: HashMap::new(),
+                    last_exited: None,
+                }),
+                work_cv: Condvar::new(),
+                exit_cv: Condvar::new(),
+                config,
+            }),
+        }
+    }
+
+    /// Queues a job to run on a pool thread.
+    ///
+    /// Jobs start in the order they were scheduled. If a thread is idle it is
+    /// woken; otherwise a new thread is started unless the pool is at its
+    /// limit, in which case the job waits for a busy thread to finish. If a
+    /// thread cannot be started the job stays queued, and starting one is
+    /// tried again on the next call.
+    ///
+    /// After shutdown the job is dropped, which cancels its task.
+    pub(crate) fn schedule(&self, runnable: Runnable) {
+        let mut state = self.inner.lock();
+        if state.shutdown {
+            drop(state);
+            // Dropped outside the lock: cancelling wakes the task's join
+            // handle, which may run arbitrary code.
+            drop(runnable);
+            return;
+        }
+        state.queue.push_back(runnable);
+        if state.idle > 0 {
+            state.idle -= 1;
+            state.notified += 1;
+            self.inner.work_cv.notify_one();
+        } else if state.active < self.inner.max_threads() {
+            self.inner.spawn_thread(&mut state);
+        }
+    }
+
+    /// Shuts the pool down; see the module documentation for the steps.
+    ///
+    /// With `timeout` set, waits at most that long for the threads to exit
+    /// and leaves any still running a job detached. Called from one of the
+    /// pool's own threads, it does not wait for that thread.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        // A deadline too far away to represent is the same as none.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let on_own_thread = CURRENT_POOL.with(Cell::get) == self.inner.id;
+
+        let mut state = self.inner.lock();
+        state.shutdown = true;
+        let cancelled = std::mem::take(&mut state.queue);
+        let threads = std::mem::take(&mut state.threads);
+        let last_exited = state.last_exited.take();
+        if on_own_thread {
+            state.shutting_down += 1;
+            // Others blocked in `shutdown` must stop waiting for this thread.
+            self.inner.exit_cv.notify_all();
+        }
+        self.inner.work_cv.notify_all();
+        drop(state);
+
+        // Cancelling wakes join handles, so it happens outside the lock.
+        drop(cancelled);
+        if let Some(handle) = last_exited {
+            // This thread has already done all of its work.
+            let _ = handle.join();
+        }
+
+        let mut state = self.inner.lock();
+        let mut all_exited = true;
+        while state.alive > state.shutting_down {
+            let now = Instant::now();
+            match deadline {
+                None => state = self.inner.wait(&self.inner.exit_cv, state),
+                Some(deadline) if now < deadline => {
+                    state = self
+                        .inner
+                        .wait_timeout(&self.inner.exit_cv, state, deadline - now);
+                }
+                Some(_) => {
+                    all_exited = false;
+                    break;
+                }
+            }
+        }
+        if on_own_thread {
+            state.shutting_down -= 1;
+        }
+        drop(state);
+
+        let me = thread::current().id();
+        for handle in threads.into_values() {
+            // Dropping a handle instead of joining it detaches the thread.
+            if handle.thread().id() != me && (all_exited || handle.is_finished()) {
+                let _ = handle.join();
+            }
+        }
+    }
+
+    /// Number of threads currently able to take jobs.
+    pub(crate) fn num_threads(&self) -> usize {
+        self.inner.lock().active
+    }
+
+    /// Number of threads waiting for a job.
+    pub(crate) fn num_idle_threads(&self) -> usize {
+        self.inner.lock().idle
+    }
+
+    /// Number of jobs queued and not yet started.
+    pub(crate) fn queue_depth(&self) -> usize {
+        self.inner.lock().queue.len()
+    }
+}
+
+impl Drop for BlockingPool {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for BlockingPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.lock();
+        f.debug_struct("BlockingPool")
+            .field("threads", &state.active)
+            .field("idle_threads", &state.idle)
+            .field("queue_depth", &state.queue.len())
+            .field("shutdown", &state.shutdown)
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Inner {
+    /// Locks the state. A poisoned lock is still used: every update to the
+    /// state is completed before any code that could panic runs.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, cv: &Condvar, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        cv.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_timeout<'a>(
+        &self,
+        cv: &Condvar,
+        guard: MutexGuard<'a, State>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, State> {
+        match cv.wait_timeout(guard, timeout) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        }
+    }
+
+    fn max_threads(&self) -> usize {
+        self.config.max_threads.max(1)
+    }
+
+    /// Starts one more thread. On failure nothing changes and the caller's
+    /// job simply stays queued.
+    fn spawn_thread(self: &Arc<Self>, state: &mut State) {
+        let mut name = (self.config.thread_name)();
+        if name.contains('\0') {
+            // The platform cannot represent such a name.
+            name.retain(|c| c != '\0');
+        }
+        let mut builder = thread::Builder::new().name(name);
+        if let Some(size) = self.config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let key = state.next_thread;
+        let inner = Arc::clone(self);
+        // The state lock is held, so the new thread cannot look for its own
+        // handle before it has been recorded below.
+        if let Ok(handle) = builder.spawn(move || inner.run(key)) {
+            state.next_thread = state.next_thread.wrapping_add(1);
+            state.active += 1;
+            state.alive += 1;
+            state.threads.insert(key, handle);
+        }
+    }
+
+    /// Body of every pool thread.
+    fn run(self: Arc<Self>, key: usize) {
+        CURRENT_POOL.with(|pool| pool.set(self.id));
+        if let Some(hook) = &self.config.on_thread_start {
+            // The panic has already been reported by the panic hook; a broken
+            // hook must not leave the pool with a thread it counts but that
+            // never serves jobs.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook()));
+        }
+
+        let mut state = self.lock();
+        'serve: loop {
+            while let Some(job) = state.queue.pop_front() {
+                drop(state);
+                // A panicking job is reported through its join handle (or
+                // lost, if nobody holds one); the thread carries on.
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run()));
+                state = self.lock();
+            }
+            if state.shutdown {
+                break;
+            }
+
+            state.idle += 1;
+            // A keep-alive too long to represent means "wait forever".
+            let deadline = Instant::now().checked_add(self.config.keep_alive);
+            loop {
+                state = match deadline {
+                    None => self.wait(&self.work_cv, state),
+                    Some(deadline) => {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        self.wait_timeout(&self.work_cv, state, left)
+                    }
+                };
+                // A wake-up handed out by `schedule` already took this thread
+                // off the idle count, so it must be honoured even if the
+                // keep-alive has run out meanwhile.
+                if state.notified > 0 {
+                    state.notified -= 1;
+                    continue 'serve;
+                }
+                let expired = deadline.is_some_and(|d| Instant::now() >= d);
+                if state.shutdown || expired {
+                    state.idle -= 1;
+                    break 'serve;
+                }
+                // Spurious wake-up: keep waiting for what is left.
+            }
+        }
+
+        // Stop counting towards the limit in the same critical section that
+        // decided to exit, so a job queued from now on starts a new thread.
+        state.active -= 1;
+        drop(state);
+
+        if let Some(hook) = &self.config.on_thread_stop {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook()));
+        }
+
+        let mut state = self.lock();
+        // If `shutdown` took the handles it joins this thread itself.
+        // Otherwise the thread leaves its handle for the next one to join.
+        let previous = match state.threads.remove(&key) {
+            Some(handle) => state.last_exited.replace(handle),
+            None => None,
+        };
+        state.alive -= 1;
+        self.exit_cv.notify_all();
+        drop(state);
+        if let Some(handle) = previous {
+            let _ = handle.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::TaskMeta;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc;
+    use std::sync::Weak;
+
+    /// Generous bound for conditions that should become true quickly; only
+    /// reached if something is broken.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    fn pool(max_threads: usize, keep_alive: Duration) -> Arc<BlockingPool> {
+        Arc::new(BlockingPool::new(BlockingConfig {
+            max_threads,
+            keep_alive,
+            ..BlockingConfig::default()
+        }))
+    }
+
+    /// Spawns `f` as a task whose runnable goes to `pool`. Resolves to `None`
+    /// if the task was cancelled or panicked.
+    fn spawn<R, F>(pool: &Arc<BlockingPool>, f: F) -> async_task::FallibleTask<R, TaskMeta>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let weak: Weak<BlockingPool> = Arc::downgrade(pool);
+        let (runnable, task) = async_task::Builder::new()
+            .metadata(TaskMeta::default())
+            .spawn(
+                move |_| async move { f() },
+                move |runnable| {
+                    if let Some(pool) = weak.upgrade() {
+                        pool.schedule(runnable);
+                    }
+                },
+            );
+        pool.schedule(runnable);
+        task.fallible()
+    }
+
+    fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        futures_lite::future::block_on(future)
+    }
+
+    #[test]
+    fn runs_jobs_in_fifo_order() {
+        let pool = pool(1, DEFAULT_KEEP_ALIVE);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                let order = Arc::clone(&order);
+                spawn(&pool, move || order.lock().unwrap().push(i))
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(block_on(task), Some(()));
+        }
+        assert_eq!(*order.lock().unwrap(), (0..100).collect::<Vec<_>>());
+        assert_eq!(pool.num_threads(), 1);
+    }
+
+    #[test]
+    fn never_exceeds_max_threads() {
+        const MAX: usize = 4;
+        let pool = pool(MAX, DEFAULT_KEEP_ALIVE);
+        let running = Arc::new(AtomicUsize::new(0));
+        let high_water = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let running = Arc::clone(&running);
+                let high_water = Arc::clone(&high_water);
+                spawn(&pool, move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    high_water.fetch_max(now, Ordering::SeqCst);
+                    thread::sleep(Duration::from_millis(2));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        assert!(pool.num_threads() <= MAX);
+        for task in tasks {
+            assert_eq!(block_on(task), Some(()));
+        }
+        assert!(high_water.load(Ordering::SeqCst) <= MAX);
+        assert!(pool.num_threads() <= MAX);
+        assert_eq!(pool.queue_depth(), 0);
+    }
+
+    #[test]
+    fn reuses_an_idle_thread() {
+        let pool = pool(8, DEFAULT_KEEP_ALIVE);
+        assert_eq!(block_on(spawn(&pool, || 1)), Some(1));
+        wait_until("the thread is idle", || pool.num_idle_threads() == 1);
+        assert_eq!(block_on(spawn(&pool, || 2)), Some(2));
+        assert_eq!(pool.num_threads(), 1);
+    }
+
+    #[test]
+    fn survives_a_panicking_job() {
+        let pool = pool(1, DEFAULT_KEEP_ALIVE);
+        let first = thread::current().id();
+        let panicked = spawn(&pool, || -> () { panic!("job failed on purpose") });
+        assert_eq!(block_on(panicked), None);
+        let id = block_on(spawn(&pool, || thread::current().id()));
+        assert!(id.is_some() && id != Some(first));
+        // The same thread served both jobs.
+        assert_eq!(pool.num_threads(), 1);
+    }
+
+    #[test]
+    fn idle_threads_exit_after_keep_alive() {
+        let pool = pool(4, Duration::from_millis(50));
+        let tasks: Vec<_> = (0..4)
+            .map(|_| spawn(&pool, || thread::sleep(Duration::from_millis(20))))
+            .collect();
+        for task in tasks {
+            block_on(task);
+        }
+        wait_until("all threads have exited", || pool.num_threads() == 0);
+        assert_eq!(pool.num_idle_threads(), 0);
+        // The pool grows again afterwards.
+        assert_eq!(block_on(spawn(&pool, || 7)), Some(7));
+    }
+
+    #[test]
+    fn shutdown_cancels_queued_jobs_and_later_ones() {
+        let pool = pool(1, DEFAULT_KEEP_ALIVE);
+        let (release, wait) = mpsc::channel::<()>();
+        let (started, has_started) = mpsc::channel::<()>();
+        let running = spawn(&pool, move || {
+            started.send(()).unwrap();
+            wait.recv().unwrap();
+            "finished"
+        });
+        has_started.recv().unwrap();
+        let queued = spawn(&pool, || "never runs");
+        assert_eq!(pool.queue_depth(), 1);
+
+        // The running job outlives the timeout and is left detached.
+        pool.shutdown(Some(Duration::from_millis(20)));
+        assert_eq!(pool.queue_depth(), 0);
+        assert_eq!(block_on(queued), None);
+        assert_eq!(block_on(spawn(&pool, || "too late")), None);
+
+        release.send(()).unwrap();
+        assert_eq!(block_on(running), Some("finished"));
+        wait_until("the thread has exited", || pool.num_threads() == 0);
+        // Shutting down again is harmless.
+        pool.shutdown(None);
+    }
+
+    #[test]
+    fn shutdown_waits_for_running_jobs() {
+        let pool = pool(4, DEFAULT_KEEP_ALIVE);
+        let done = Arc::new(AtomicUsize::new(0));
+        let (started, has_started) = mpsc::channel::<()>();
+        for _ in 0..4 {
+            let done = Arc::clone(&done);
+            let started = started.clone();
+            drop(spawn(&pool, move || {
+                started.send(()).unwrap();
+                thread::sleep(Duration::from_millis(50));
+                done.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        for _ in 0..4 {
+            has_started.recv().unwrap();
+        }
+        pool.shutdown(None);
+        assert_eq!(done.load(Ordering::SeqCst), 4);
+        assert_eq!(pool.num_threads(), 0);
+    }
+
+    #[test]
+    fn shutdown_from_a_pool_thread_does_not_wait_for_itself() {
+        let pool = pool(2, DEFAULT_KEEP_ALIVE);
+        let handle = Arc::clone(&pool);
+        let task = spawn(&pool, move || {
+            handle.shutdown(None);
+            "returned"
+        });
+        assert_eq!(block_on(task), Some("returned"));
+    }
+
+    #[test]
+    fn dropping_the_pool_on_its_own_thread_does_not_hang() {
+        let pool = pool(2, DEFAULT_KEEP_ALIVE);
+        let (drop_it, wait) = mpsc::channel::<Arc<BlockingPool>>();
+        let dropped = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&dropped);
+        drop(spawn(&pool, move || {
+            // Wait until this job holds the only reference, then drop it.
+            let pool = wait.recv().unwrap();
+            while Arc::strong_count(&pool) > 1 {
+                thread::yield_now();
+            }
+            drop(pool);
+            flag.store(true, Ordering::SeqCst);
+        }));
+        drop_it.send(pool).unwrap();
+        wait_until("the pool was dropped", || dropped.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn names_threads_and_runs_hooks() {
+        let starts = Arc::new(AtomicUsize::new(0));
+        let stops = Arc::new(AtomicUsize::new(0));
+        let (on_start, on_stop) = (Arc::clone(&starts), Arc::clone(&stops));
+        let pool = BlockingPool::new(BlockingConfig {
+            max_threads: 2,
+            thread_name: Arc::new(|| "pool-test-thread".to_owned()),
+            on_thread_start: Some(Arc::new(move || {
+                on_start.fetch_add(1, Ordering::SeqCst);
+            })),
+            on_thread_stop: Some(Arc::new(move || {
+                on_stop.fetch_add(1, Ordering::SeqCst);
+            })),
+            ..BlockingConfig::default()
+        });
+        let pool = Arc::new(pool);
+        let name = block_on(spawn(&pool, || {
+            thread::current().name().map(str::to_owned)
+        }));
+        assert_eq!(name, Some(Some("pool-test-thread".to_owned())));
+        assert_eq!(starts.load(Ordering::SeqCst), 1);
+        pool.shutdown(None);
+        assert_eq!(stops.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,66 @@
+//! # evloop
+//!
+//! A work-stealing async runtime for Rust: a drop-in for tokio users (same names, a one-page
+//! migration in `MIGRATION.md`), native to the `futures-io` ecosystem.
+//!
+//! ```
+//! #[evloop::main(worker_threads = 2)]
+//! async fn main() {
+//!     let task = evloop::spawn(async { 1 + 1 });
+//!     assert_eq!(task.await.unwrap(), 2);
+//! }
+//! ```
+//!
+//! ## Module map
+//! | module | what it holds |
+//! |---|---|
+//! | [`runtime`] | [`Builder`](runtime::Builder), [`Runtime`](runtime::Runtime), [`Handle`](runtime::Handle), metrics, shutdown |
+//! | [`task`] | [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet), [`yield_now`](task::yield_now), [`spawn_blocking`](task::spawn_blocking) |
+//! | [`blocking`] | the blocking thread pool's adapter [`Unblock`](blocking::Unblock) |
+//! | `scheduler` (internal) | the multi-thread work-stealing scheduler and the current-thread one |
+//! | `loom` (internal) | the synchronization facade that model checks swap out |
+//!
+//! ## The path of a task
+//! A future given to [`spawn`] becomes an [`async-task`](https://docs.rs/async-task) task whose
+//! schedule function pushes its runnable onto a run queue; worker threads pop runnables and poll
+//! them; a task that returns `Pending` has handed its waker to whatever it waits on, and waking it
+//! pushes it again. Blocking work goes to the blocking pool and comes back as a `JoinHandle`.
+
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub,
+    clippy::undocumented_unsafe_blocks
+)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod blocking;
+pub(crate) mod loom;
+pub mod runtime;
+pub(crate) mod scheduler;
+pub mod task;
+
+pub use evloop_macros::{main, test};
+pub use task::spawn;
+
+/// Runs a future to completion on the current thread, with the global runtime current.
+///
+/// Tasks spawned inside run on the global multi-threaded runtime (started on first use); the
+/// future itself is polled on the calling thread, which sleeps while it is pending.
+///
+/// # Panics
+/// If called from a thread that drives a runtime's tasks, or inside another `block_on`.
+///
+/// ```
+/// let value = evloop::block_on(async {
+///     let task = evloop::spawn(async { 21 * 2 });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(value, 42);
+/// ```
+#[track_caller]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    runtime::Handle::global().block_on(future)
+}

@@ -1,0 +1,92 @@
+//! The schedulers: where runnable tasks wait and which thread runs them.
+//!
+//! - [`multi_thread`]: a pool of workers, each with a local run queue and a LIFO slot, sharing a
+//!   global injector, stealing from each other when idle.
+//! - [`current_thread`]: every task runs on the thread that calls `block_on` (or `run`).
+//!
+//! Both receive runnables from the one schedule function of every task
+//! (`RuntimeInner::schedule`). A thread that drives a scheduler publishes a [`Local`] context in a
+//! thread local; a wake-up from such a thread for its own runtime takes the fast local path (no
+//! synchronisation beyond the local queue), any other wake-up goes through the shared injector.
+
+pub(crate) mod current_thread;
+pub(crate) mod multi_thread;
+pub(crate) mod park;
+
+use std::cell::Cell;
+
+use crate::runtime::RuntimeInner;
+use crate::task::raw::Runnable;
+
+/// The scheduler-side state of a thread that drives a runtime.
+pub(crate) struct Local<'a> {
+    pub(crate) rt: &'a RuntimeInner,
+    pub(crate) kind: LocalKind<'a>,
+}
+
+pub(crate) enum LocalKind<'a> {
+    Worker(&'a multi_thread::WorkerLocal),
+    Current(&'a current_thread::CoreLocal),
+}
+
+thread_local! {
+    /// The `Local` of the scheduler this thread drives, or null.
+    ///
+    /// # Invariant
+    /// When non-null, it points to a `Local` that lives on this thread's stack for as long as the
+    /// pointer is set ([`LocalGuard`] restores the previous value before that frame returns).
+    static LOCAL: Cell<*const Local<'static>> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Publishes a `Local` for the current thread until dropped.
+pub(crate) struct LocalGuard {
+    prev: *const Local<'static>,
+}
+
+impl LocalGuard {
+    pub(crate) fn enter(local: &Local<'_>) -> LocalGuard {
+        let ptr = (local as *const Local<'_>).cast::<Local<'static>>();
+        LocalGuard {
+            prev: LOCAL.with(|l| l.replace(ptr)),
+        }
+    }
+}
+
+impl Drop for LocalGuard {
+    fn drop(&mut self) {
+        LOCAL.with(|l| l.set(self.prev));
+    }
+}
+
+/// Schedules `runnable` through the current thread's `Local` if that thread drives `rt`;
+/// gives the runnable back otherwise.
+#[inline]
+pub(crate) fn schedule_local(
+    rt: *const RuntimeInner,
+    runnable: Runnable,
+    yielded: bool,
+) -> Result<(), Runnable> {
+    LOCAL.with(|l| {
+        let ptr = l.get();
+        if ptr.is_null() {
+            return Err(runnable);
+        }
+        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
+        // `LOCAL`); we only read through it on this thread.
+        let local = unsafe { &*ptr };
+        if !std::ptr::eq(local.rt, rt) {
+            return Err(runnable);
+        }
+        match &local.kind {
+            LocalKind::Worker(worker) => worker.schedule(local.rt, runnable, yielded),
+            LocalKind::Current(core) => core.schedule(runnable),
+        }
+        Ok(())
+    })
+}
+
+/// Returns `true` if the current thread is a worker or driver of some runtime (where blocking
+/// would stall other tasks).
+pub(crate) fn on_runtime_thread() -> bool {
+    LOCAL.with(|l| !l.get().is_null())
+}

@@ -1,0 +1,183 @@
+//! The multi-threaded, work-stealing scheduler.
+//!
+//! # Where a runnable goes
+//! - Spawned from a worker: the back of that worker's local queue.
+//! - Woken from a worker (by the task it is running): the worker's **LIFO slot**, displacing the
+//!   slot's previous occupant to the back of the local queue. A message sent to a task is then
+//!   handled right after the sender yields, while the data is still in cache. To keep two tasks
+//!   that wake each other from monopolising a worker, at most [`MAX_LIFO_POLLS`] LIFO tasks run in
+//!   a row; after that the slot's task goes to the back of the queue.
+//! - Woken by itself while running (`yield_now`, an exhausted budget): the back of the local
+//!   queue, never the LIFO slot, so it waits for everyone else.
+//! - From any other thread: the global injector.
+//!
+//! # Where a worker looks for work, in order
+//! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, the injector first (so remote work is never starved
+//!    by a busy local queue).
+//! 2. Its LIFO slot, then its local queue.
+//! 3. The injector, taking up to `INJECTOR_BATCH` runnables at once.
+//! 4. Stealing: becomes *searching* (at most half of the workers search at once), then visits the
+//!    other workers starting at a random one and steals half of the first non-empty queue.
+//! 5. The injector once more, then sleep.
+//!
+//! # Sleeping and waking
+//! See [`idle`]: producers wake a sleeper only when no worker is searching, and a worker that
+//! finds work while searching wakes another if it was the last searcher, so work spreads without
+//! a thundering herd. Waking costs a system call only when a worker is actually asleep.
+//!
+//! # Shutdown, in order
+//! 1. The `shutdown` flag is set and every sleeping worker is woken.
+//! 2. Each worker sees the flag at the top of its loop, drops its LIFO slot and exits.
+//! 3. The runtime joins the workers, then drains the local queues and the injector, dropping each
+//!    runnable, which cancels its task and drops its future.
+//! 4. From then on the schedule function drops whatever is woken, so futures whose wakers were held
+//!    elsewhere are dropped when they are next woken.
+
+pub(crate) mod idle;
+pub(crate) mod queue;
+mod worker;
+
+use std::fmt;
+
+use concurrent_queue::ConcurrentQueue;
+
+use crate::loom::{fence, AtomicBool, AtomicU64, Ordering};
+use crate::scheduler::park::Parker;
+use crate::task::raw::Runnable;
+use idle::Idle;
+pub(crate) use worker::{run_worker, WorkerLocal};
+
+/// A worker checks the injector before its own queue once every this many ticks.
+///
+/// A prime, as in tokio, so that it does not fall into step with other periodic behaviour of a
+/// workload; small enough that remote wake-ups wait for at most a few dozen local polls.
+pub(crate) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+/// How many tasks from the LIFO slot a worker runs in a row before the slot's task has to queue.
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// Per-worker state that other threads touch: the local queue (stolen from), the parker (woken)
+/// and the metrics (read).
+///
+/// Aligned to two cache lines so that neighbouring workers' counters do not share one.
+#[repr(align(128))]
+pub(crate) struct WorkerShared {
+    pub(crate) local: ConcurrentQueue<Runnable>,
+    pub(crate) parker: Parker,
+    pub(crate) metrics: WorkerMetrics,
+}
+
+/// Counters of one worker; written by that worker only (relaxed load + store, no contended
+/// read-modify-write), read by `metrics()`.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerMetrics {
+    pub(crate) polls: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) parks: AtomicU64,
+}
+
+impl WorkerMetrics {
+    #[inline]
+    pub(crate) fn bump(counter: &AtomicU64, by: u64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(by),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// The state shared by all workers of one runtime.
+pub(crate) struct Shared {
+    pub(crate) injector: ConcurrentQueue<Runnable>,
+    pub(crate) workers: Box<[WorkerShared]>,
+    pub(crate) idle: Idle,
+    pub(crate) shutdown: AtomicBool,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("multi_thread::Shared")
+            .field("workers", &self.workers.len())
+            .field("injector", &self.injector.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(num_workers: usize) -> Shared {
+        let workers = (0..num_workers)
+            .map(|_| WorkerShared {
+                local: queue::local_queue(),
+                parker: Parker::new(),
+                metrics: WorkerMetrics::default(),
+            })
+            .collect();
+        Shared {
+            injector: ConcurrentQueue::unbounded(),
+            workers,
+            idle: Idle::new(num_workers),
+            shutdown: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Schedules from a thread that is not one of this runtime's workers.
+    pub(crate) fn schedule_remote(&self, runnable: Runnable) {
+        if self.is_shutdown() {
+            drop(runnable);
+            return;
+        }
+        queue::push_unbounded(&self.injector, runnable);
+        self.notify_parked();
+        // Shutdown may have drained the injector between our check and our push; if so, drain
+        // again so that the task is not stranded (see the shutdown steps in the module doc).
+        fence(Ordering::SeqCst);
+        if self.shutdown.load(Ordering::SeqCst) {
+            self.drain_injector();
+        }
+    }
+
+    /// Wakes a sleeping worker if work was published and nobody is looking for it.
+    #[inline]
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.workers[index].parker.unpark();
+        }
+    }
+
+    /// Returns `true` if any queue holds a runnable.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.workers.iter().any(|w| !w.local.is_empty())
+    }
+
+    /// Step 1 of shutdown: raise the flag and wake every worker.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        for index in self.idle.unpark_all() {
+            self.workers[index].parker.unpark();
+        }
+        // A worker between its last check and `park` is covered by the parker's sticky state.
+        for worker in self.workers.iter() {
+            worker.parker.unpark();
+        }
+    }
+
+    /// Step 3 of shutdown: drop every queued runnable.
+    pub(crate) fn drain_queues(&self) {
+        for worker in self.workers.iter() {
+            while let Ok(runnable) = worker.local.pop() {
+                drop(runnable);
+            }
+        }
+        self.drain_injector();
+    }
+
+    fn drain_injector(&self) {
+        while let Ok(runnable) = self.injector.pop() {
+            drop(runnable);
+        }
+    }
+}

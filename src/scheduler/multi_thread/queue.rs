@@ -1,0 +1,114 @@
+//! The run queues of the multi-threaded scheduler, on `concurrent-queue`.
+//!
+//! - Each worker owns a bounded *local* queue of [`LOCAL_QUEUE_CAPACITY`] runnables. The owner
+//!   pushes to its back and pops from its front; other workers steal from its front.
+//! - The *injector* is an unbounded queue shared by all: tasks scheduled from outside the workers,
+//!   and the overflow of a full local queue, go there.
+//!
+//! [`steal_half`] moves half of a victim's queue at once, so that one steal balances the load
+//! instead of taking one task and coming back for the next.
+
+use concurrent_queue::ConcurrentQueue;
+
+use crate::task::raw::Runnable;
+
+/// Capacity of each worker's local queue.
+///
+/// Large enough to absorb a burst of spawns without touching the shared injector, small enough
+/// that an overflow (half the queue moved to the injector) is cheap. Tiny under loom so that the
+/// model explores the overflow and steal paths.
+#[cfg(not(loom))]
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+#[cfg(loom)]
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
+
+/// How many runnables at most a worker moves from the injector into its local queue at once.
+///
+/// Taking a batch amortises the contended injector over several tasks (a remote spawn storm
+/// otherwise makes every worker pop the injector once per task); bounding it leaves work for the
+/// other workers.
+#[cfg(not(loom))]
+pub(crate) const INJECTOR_BATCH: usize = 32;
+#[cfg(loom)]
+pub(crate) const INJECTOR_BATCH: usize = 2;
+
+pub(crate) fn local_queue() -> ConcurrentQueue<Runnable> {
+    ConcurrentQueue::bounded(LOCAL_QUEUE_CAPACITY)
+}
+
+/// Pushes `runnable` onto the owner's `local` queue; if it is full, moves half of it (and then
+/// the runnable itself) to `injector`.
+///
+/// Returns `true` if anything went to the injector.
+pub(crate) fn push_local_or_overflow<T>(
+    local: &ConcurrentQueue<T>,
+    injector: &ConcurrentQueue<T>,
+    runnable: T,
+) -> bool {
+    match local.push(runnable) {
+        Ok(()) => false,
+        Err(err) => {
+            // Only the owner pushes, so the queue cannot become full again between these lines;
+            // stealers can only make room.
+            for _ in 0..LOCAL_QUEUE_CAPACITY / 2 {
+                match local.pop() {
+                    Ok(r) => push_unbounded(injector, r),
+                    Err(_) => break,
+                }
+            }
+            push_unbounded(injector, err.into_inner());
+            true
+        }
+    }
+}
+
+/// Pushes onto an unbounded queue that is never closed, so the push cannot fail.
+pub(crate) fn push_unbounded<T>(queue: &ConcurrentQueue<T>, value: T) {
+    if queue.push(value).is_err() {
+        unreachable!("the injector is unbounded and never closed");
+    }
+}
+
+/// Steals half of `victim`'s runnables (rounded up) into `dest`, returning one of them to run
+/// now, or `None` if the victim was empty.
+pub(crate) fn steal_half<T>(victim: &ConcurrentQueue<T>, dest: &ConcurrentQueue<T>) -> Option<T> {
+    let count = victim.len().div_ceil(2);
+    let first = victim.pop().ok()?;
+    // `dest` belongs to the thief, which was out of work, so there is room; if the victim shrank
+    // meanwhile, stop early.
+    for _ in 1..count.min(dest.capacity().unwrap_or(usize::MAX) - dest.len()) {
+        match victim.pop() {
+            Ok(r) => {
+                if let Err(err) = dest.push(r) {
+                    // Cannot happen for the reason above; put it back rather than lose it.
+                    let _ = victim.push(err.into_inner());
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(first)
+}
+
+/// Moves up to `max` runnables from `injector` into `dest`, returning one to run now.
+pub(crate) fn take_from_injector<T>(
+    injector: &ConcurrentQueue<T>,
+    dest: &ConcurrentQueue<T>,
+    max: usize,
+) -> Option<T> {
+    let first = injector.pop().ok()?;
+    let room = dest.capacity().unwrap_or(usize::MAX) - dest.len();
+    for _ in 1..max.min(room) {
+        match injector.pop() {
+            Ok(r) => {
+                if let Err(err) = dest.push(r) {
+                    push_unbounded(injector, err.into_inner());
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(first)
+}

@@ -1,0 +1,206 @@
+//! A worker thread's loop; see the module doc of [`super`] for the policy it implements.
+
+use std::cell::Cell;
+
+use super::queue::{self, INJECTOR_BATCH};
+use super::{Shared, WorkerMetrics, WorkerShared, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS};
+use crate::runtime::RuntimeInner;
+use crate::scheduler::{Local, LocalGuard, LocalKind};
+use crate::task::coop;
+use crate::task::raw::Runnable;
+
+/// The part of a worker that only its own thread touches, published through `Local` so that the
+/// schedule function can reach the LIFO slot.
+pub(crate) struct WorkerLocal {
+    index: usize,
+    lifo: Cell<Option<Runnable>>,
+}
+
+impl WorkerLocal {
+    /// Schedules `runnable` from this worker's own thread.
+    ///
+    /// `to_back` is set for new tasks and for tasks that woke themselves (yield); other wake-ups
+    /// go to the LIFO slot.
+    #[inline]
+    pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, to_back: bool) {
+        let shared = rt.multi_thread();
+        if shared.is_shutdown() {
+            drop(runnable);
+            return;
+        }
+        if to_back {
+            self.push_back(shared, runnable);
+        } else if let Some(prev) = self.lifo.replace(Some(runnable)) {
+            self.push_back(shared, prev);
+        }
+    }
+
+    #[inline]
+    fn push_back(&self, shared: &Shared, runnable: Runnable) {
+        let me = &shared.workers[self.index];
+        queue::push_local_or_overflow(&me.local, &shared.injector, runnable);
+        shared.notify_parked();
+    }
+}
+
+struct Worker<'a> {
+    shared: &'a Shared,
+    me: &'a WorkerShared,
+    local: &'a WorkerLocal,
+    index: usize,
+    tick: u32,
+    lifo_polls: u32,
+    is_searching: bool,
+    rng: u32,
+}
+
+/// Runs worker `index` of `rt` until the runtime shuts down.
+pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
+    let shared = rt.multi_thread();
+    let local = WorkerLocal {
+        index,
+        lifo: Cell::new(None),
+    };
+    let ctx = Local {
+        rt,
+        kind: LocalKind::Worker(&local),
+    };
+    let guard = LocalGuard::enter(&ctx);
+    let mut worker = Worker {
+        shared,
+        me: &shared.workers[index],
+        local: &local,
+        index,
+        tick: 0,
+        lifo_polls: 0,
+        is_searching: false,
+        // Any non-zero seed works for xorshift; spread them so workers start stealing from
+        // different victims.
+        rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+    };
+    worker.run();
+    // Shutdown step 2: the LIFO slot is the only queue no one else can drain.
+    drop(local.lifo.take());
+    drop(guard);
+}
+
+impl Worker<'_> {
+    fn run(&mut self) {
+        while !self.shared.is_shutdown() {
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+            } else if let Some(task) = self.search() {
+                self.run_task(task);
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    fn next_task(&mut self) -> Option<Runnable> {
+        self.tick = self.tick.wrapping_add(1);
+        if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Ok(task) = self.shared.injector.pop() {
+                self.lifo_polls = 0;
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.local.lifo.take() {
+            if self.lifo_polls < MAX_LIFO_POLLS {
+                self.lifo_polls += 1;
+                return Some(task);
+            }
+            // Too many LIFO tasks in a row: this one waits its turn.
+            self.local.push_back(self.shared, task);
+        }
+        self.lifo_polls = 0;
+        if let Ok(task) = self.me.local.pop() {
+            return Some(task);
+        }
+        self.take_from_injector()
+    }
+
+    fn take_from_injector(&mut self) -> Option<Runnable> {
+        if self.shared.injector.is_empty() {
+            return None;
+        }
+        let fair_share = self.shared.injector.len() / self.shared.workers.len() + 1;
+        queue::take_from_injector(
+            &self.shared.injector,
+            &self.me.local,
+            fair_share.min(INJECTOR_BATCH),
+        )
+    }
+
+    /// Steps 4 and 5 of the search order: steal, then the injector again.
+    fn search(&mut self) -> Option<Runnable> {
+        if !self.is_searching {
+            if !self.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching = true;
+        }
+        let n = self.shared.workers.len();
+        let start = self.next_rand() as usize % n;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            if let Some(task) = queue::steal_half(&self.shared.workers[victim].local, &self.me.local)
+            {
+                WorkerMetrics::bump(&self.me.metrics.steals, 1);
+                return Some(task);
+            }
+        }
+        self.take_from_injector()
+    }
+
+    fn run_task(&mut self, task: Runnable) {
+        if self.is_searching {
+            self.is_searching = false;
+            if self.shared.idle.transition_worker_from_searching() {
+                // We were the last searcher and found work: there may be more, so make sure
+                // somebody keeps looking.
+                self.shared.notify_parked();
+            }
+        }
+        WorkerMetrics::bump(&self.me.metrics.polls, 1);
+        coop::with_budget(|| task.run());
+    }
+
+    fn park(&mut self) {
+        WorkerMetrics::bump(&self.me.metrics.parks, 1);
+        let was_last_searcher = self
+            .shared
+            .idle
+            .transition_worker_to_parked(self.index, self.is_searching);
+        self.is_searching = false;
+        if was_last_searcher && self.shared.has_work() {
+            // See `idle`'s module doc: the last searcher re-checks after leaving.
+            self.shared.notify_parked();
+        }
+        loop {
+            self.me.parker.park();
+            if self.shared.is_shutdown() {
+                return;
+            }
+            if !self.shared.idle.is_parked(self.index) {
+                // Notified: `worker_to_notify` counted us as searching.
+                self.is_searching = true;
+                return;
+            }
+            // Spurious: still listed as sleeping.
+        }
+    }
+
+    fn next_rand(&mut self) -> u32 {
+        // xorshift32
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x
+    }
+}

@@ -1,0 +1,109 @@
+//! [`Parker`]: how a thread with nothing to do sleeps until it is notified.
+//!
+//! The state word makes notifications sticky: an `unpark` that arrives before `park` is not lost,
+//! it makes the next `park` return at once. This is the property the scheduler's no-lost-wakeup
+//! argument rests on (see `multi_thread::idle`).
+
+use crate::loom::{lock, Condvar, Mutex, AtomicUsize, Ordering::SeqCst};
+
+/// Nobody is parked and no notification is pending.
+const EMPTY: usize = 0;
+/// A thread is parked (or about to wait on the condition variable).
+const PARKED: usize = 1;
+/// A notification is pending; the next `park` consumes it and returns.
+const NOTIFIED: usize = 2;
+
+/// A one-thread parking spot.
+#[derive(Debug)]
+pub(crate) struct Parker {
+    state: AtomicUsize,
+    lock: Mutex<()>,
+    cvar: Condvar,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Parker {
+        Parker {
+            state: AtomicUsize::new(EMPTY),
+            lock: Mutex::new(()),
+            cvar: Condvar::new(),
+        }
+    }
+
+    /// Blocks until [`Parker::unpark`] is called, or returns at once if it was called since the
+    /// last `park`. Only one thread parks on a given `Parker`.
+    pub(crate) fn park(&self) {
+        // Fast path: consume a pending notification without touching the lock.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        let mut guard = lock(&self.lock);
+        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                // Notified between the fast path and taking the lock.
+                self.state.store(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => unreachable!("two threads parked on one Parker (state {actual})"),
+        }
+        loop {
+            guard = match self.cvar.wait(guard) {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+                .is_ok()
+            {
+                return;
+            }
+            // Spurious wakeup: still PARKED, wait again.
+        }
+    }
+
+    /// Wakes the parked thread, or makes its next `park` return at once.
+    ///
+    /// Costs one atomic swap when nobody is parked; a lock and a condition-variable signal (a
+    /// system call) only when a thread is actually asleep.
+    pub(crate) fn unpark(&self) {
+        match self.state.swap(NOTIFIED, SeqCst) {
+            EMPTY | NOTIFIED => {}
+            PARKED => {
+                // Taking the lock orders this notify after the parked thread's wait began.
+                drop(lock(&self.lock));
+                self.cvar.notify_one();
+            }
+            actual => unreachable!("invalid Parker state {actual}"),
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn unpark_before_park_is_not_lost() {
+        let p = Parker::new();
+        p.unpark();
+        p.park(); // returns at once
+    }
+
+    #[test]
+    fn unpark_wakes_a_parked_thread() {
+        let p = Arc::new(Parker::new());
+        for _ in 0..100 {
+            let p2 = p.clone();
+            let t = std::thread::spawn(move || p2.park());
+            p.unpark();
+            t.join().unwrap();
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! [`JoinHandle`] and [`JoinError`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+
+use super::coop;
+use super::raw::{Id, Output, Panic, TaskMeta};
+
+type Inner<T> = async_task::FallibleTask<Output<T>, TaskMeta>;
+
+/// An owned permission to join on a task (await its termination).
+///
+/// Awaiting a `JoinHandle` gives the task's output, or a [`JoinError`] if the task panicked or
+/// was cancelled. Dropping a `JoinHandle` *detaches* the task: it keeps running and its output is
+/// discarded, as with tokio.
+///
+/// # Examples
+/// ```
+/// # evloop::block_on(async {
+/// let handle = evloop::spawn(async { 6 * 7 });
+/// assert_eq!(handle.await.unwrap(), 42);
+/// # });
+/// ```
+pub struct JoinHandle<T> {
+    /// `None` once the task was aborted through this handle or its output was taken.
+    ///
+    /// A lock (uncontended: only `abort` and `is_finished` take it, polling uses `get_mut`) lets
+    /// `abort(&self)` cancel the task while the handle is shared.
+    task: Mutex<Option<Inner<T>>>,
+    id: Id,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: async_task::Task<Output<T>, TaskMeta>) -> JoinHandle<T> {
+        let id = task.metadata().id;
+        JoinHandle {
+            task: Mutex::new(Some(task.fallible())),
+            id,
+        }
+    }
+
+    /// Cancels the task.
+    ///
+    /// If the task has not finished yet, its future is dropped (at once if it is idle, or right
+    /// after its current poll if it is running on another thread) and awaiting this handle gives
+    /// a [`JoinError`] for which [`JoinError::is_cancelled`] is true. Aborting a finished task has
+    /// no effect: awaiting still gives its output.
+    ///
+    /// ```
+    /// # evloop::block_on(async {
+    /// let handle = evloop::spawn(std::future::pending::<()>());
+    /// handle.abort();
+    /// assert!(handle.await.unwrap_err().is_cancelled());
+    /// # });
+    /// ```
+    pub fn abort(&self) {
+        let taken = {
+            let mut slot = self.task.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.as_ref() {
+                Some(task) if !task.is_finished() => slot.take(),
+                _ => None,
+            }
+        };
+        // Dropping the task handle cancels the task; done outside the lock because it may run
+        // the future's destructor.
+        drop(taken);
+    }
+
+    /// Returns `true` once the task has finished: completed, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        let slot = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.as_ref() {
+            Some(task) => task.is_finished(),
+            None => true,
+        }
+    }
+
+    /// The [`Id`] of the task.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
+        let slot = self.get_mut().task.get_mut().unwrap_or_else(|e| e.into_inner());
+        let Some(task) = slot.as_mut() else {
+            return Poll::Ready(Err(JoinError::cancelled(id)));
+        };
+        std::task::ready!(coop::poll_proceed(cx));
+        let result = match Pin::new(task).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Some(Ok(value))) => Ok(value),
+            Poll::Ready(Some(Err(panic))) => Err(JoinError::panic(id, panic)),
+            Poll::Ready(None) => Err(JoinError::cancelled(id)),
+        };
+        *slot = None;
+        Poll::Ready(result)
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+            task.detach();
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("id", &self.id).finish()
+    }
+}
+
+/// A task failed to run to completion: it panicked, or it was cancelled.
+pub struct JoinError {
+    id: Id,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    /// The lock only makes the payload `Sync`, so that `JoinError` converts into
+    /// `Box<dyn Error + Send + Sync>`; it is never contended.
+    Panic(Mutex<Panic>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(id: Id) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panic(id: Id, payload: Panic) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Panic(Mutex::new(payload)),
+        }
+    }
+
+    /// Returns `true` if the task was cancelled (aborted, or dropped by a runtime shutdown).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// Returns `true` if the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The [`Id`] of the task that failed.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// Consumes the error, returning the panic payload.
+    ///
+    /// # Panics
+    /// If the error is not a panic; see [`JoinError::try_into_panic`].
+    ///
+    /// ```
+    /// # evloop::block_on(async {
+    /// let err = evloop::spawn(async { panic!("boom") }).await.unwrap_err();
+    /// let payload = err.into_panic();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("`JoinError::into_panic` called on a cancellation, not a panic")
+    }
+
+    /// Consumes the error, returning the panic payload if the task panicked, or the error back.
+    pub fn try_into_panic(self) -> Result<Box<dyn std::any::Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload.into_inner().unwrap_or_else(|e| e.into_inner())),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    fn panic_message(&self) -> Option<String> {
+        let Repr::Panic(payload) = &self.repr else {
+            return None;
+        };
+        let payload = payload.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some((*s).to_string())
+        } else {
+            payload.downcast_ref::<String>().cloned()
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "task {} panicked with message {:?}", self.id, msg),
+                None => write!(f, "task {} panicked", self.id),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "JoinError::Panic({:?}, {:?}, ...)", self.id, msg),
+                None => write!(f, "JoinError::Panic({:?}, ...)", self.id),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(err: JoinError) -> std::io::Error {
+        std::io::Error::other(err.to_string())
+    }
+}

@@ -1,0 +1,77 @@
+//! Asynchronous tasks: [`spawn`], [`JoinHandle`], [`JoinSet`], [`yield_now`] and
+//! [`spawn_blocking`].
+//!
+//! A task is an [`async-task`](https://docs.rs/async-task) task: one allocation holding the
+//! future, its state word and a [`TaskMeta`](raw::TaskMeta) header. Spawning creates it and pushes
+//! it onto a run queue; waking it pushes it again; a worker pops it and polls it.
+
+pub(crate) mod coop;
+mod join;
+mod join_set;
+pub(crate) mod raw;
+mod yield_now;
+
+use std::future::Future;
+
+pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
+pub use raw::Id;
+pub(crate) use raw::TaskMeta;
+pub use yield_now::yield_now;
+
+use crate::runtime::{context, Handle};
+
+/// Spawns a new asynchronous task, returning a [`JoinHandle`] for it.
+///
+/// Inside a runtime (on one of its threads, or inside its `block_on` or `enter`) the task runs on
+/// that runtime. Outside any runtime it runs on a global multi-threaded runtime that is started
+/// the first time it is needed, so `spawn` never panics for want of a runtime.
+///
+/// The task starts running at once, whether or not the `JoinHandle` is awaited; dropping the
+/// handle detaches the task.
+///
+/// ```
+/// # evloop::block_on(async {
+/// let handle = evloop::spawn(async { "hello" });
+/// assert_eq!(handle.await.unwrap(), "hello");
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match context::try_with_current(future, |handle, future| handle.spawn_inner(future)) {
+        Ok(handle) => handle,
+        Err(future) => Handle::global().spawn_inner(future),
+    }
+}
+
+/// Runs a blocking closure on the blocking thread pool, returning a [`JoinHandle`] for its
+/// result.
+///
+/// Use it for work that would otherwise stall a worker: blocking system calls, synchronous
+/// libraries, long CPU-bound computations. The pool grows on demand up to
+/// `Builder::max_blocking_threads` threads (512 by default); beyond that, closures wait in a FIFO
+/// queue. A closure that panics yields a [`JoinError`] for which [`JoinError::is_panic`] is true.
+///
+/// A closure that has started cannot be aborted; aborting its handle only detaches it.
+///
+/// ```
+/// # evloop::block_on(async {
+/// let sum = evloop::task::spawn_blocking(|| (1..=100u32).sum::<u32>()).await.unwrap();
+/// assert_eq!(sum, 5050);
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match context::try_with_current(f, |handle, f| handle.spawn_blocking_inner(f)) {
+        Ok(handle) => handle,
+        Err(f) => Handle::global().spawn_blocking_inner(f),
+    }
+}
