@@ -5,6 +5,10 @@
 //! until the threads are gone. The pool is not on any hot path (each job
 //! blocks for far longer than a lock round trip takes), so the design favours
 //! being easy to check over being lock-free.
+//!
+//! The pool is generic over the metadata of the tasks it runs, so that its
+//! tests can drive it with plain `async-task` tasks; the runtime uses it
+//! through [`BlockingPool`].
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
@@ -15,8 +19,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A unit of blocking work: the task is polled once by calling `run`.
-pub(crate) type Runnable = async_task::Runnable<crate::task::TaskMeta>;
+use async_task::Runnable;
+
+/// The runtime's blocking pool: its jobs are runtime tasks.
+pub(crate) type BlockingPool = Pool<crate::task::TaskMeta>;
 
 /// Default upper bound on the number of pool threads.
 ///
@@ -37,17 +43,21 @@ pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Name given to pool threads when no naming function is configured.
 const DEFAULT_THREAD_NAME: &str = "evloop-blocking";
 
-/// Source of the per-pool identifiers stored in [`CURRENT_POOL`].
+/// Source of the per-pool identifiers stored in [`MEMBERSHIP`].
 ///
 /// Starts at 1 so that 0 can mean "not a pool thread".
 static NEXT_POOL_ID: AtomicUsize = AtomicUsize::new(1);
 
 thread_local! {
-    /// Identifier of the pool the current thread belongs to, or 0.
+    /// The pool the current thread was started by (0 for none), and whether
+    /// that pool still counts the thread as alive.
     ///
     /// Lets `shutdown` recognise a call made from one of the pool's own
-    /// threads, which must not wait for itself to exit.
-    static CURRENT_POOL: Cell<usize> = const { Cell::new(0) };
+    /// threads, which must neither wait for itself nor join a thread that
+    /// may be joining it. The thread can still be such a caller after it has
+    /// stopped counting itself, for example when dropping the pool from a
+    /// thread-local destructor.
+    static MEMBERSHIP: Cell<(usize, bool)> = const { Cell::new((0, false)) };
 }
 
 /// How a [`BlockingPool`] sizes, names and starts its threads.
@@ -93,19 +103,20 @@ impl fmt::Debug for BlockingConfig {
     }
 }
 
-/// A growable pool of threads for blocking work.
+/// A growable pool of threads for blocking work, running tasks whose
+/// metadata is `M`.
 ///
 /// Dropping the pool shuts it down and waits for its threads, except that a
 /// pool thread dropping its own pool does not wait for itself.
-pub(crate) struct BlockingPool {
-    inner: Arc<Inner>,
+pub(crate) struct Pool<M> {
+    inner: Arc<Inner<M>>,
 }
 
 /// The part of the pool shared with its threads.
-struct Inner {
-    /// Identifier recorded in [`CURRENT_POOL`] on this pool's threads.
+struct Inner<M> {
+    /// Identifier recorded in [`MEMBERSHIP`] on this pool's threads.
     id: usize,
-    state: Mutex<State>,
+    state: Mutex<State<M>>,
     /// Idle threads wait here for a job or for shutdown.
     work_cv: Condvar,
     /// `shutdown` waits here for threads to exit.
@@ -114,9 +125,9 @@ struct Inner {
 }
 
 /// Bookkeeping, always accessed under `Inner::state`.
-struct State {
+struct State<M> {
     /// Jobs waiting for a thread, oldest first.
-    queue: VecDeque<Runnable>,
+    queue: VecDeque<Runnable<M>>,
     /// Set once by `shutdown`; never cleared.
     shutdown: bool,
     /// Threads that will still take jobs. Counts towards `max_threads`.
@@ -129,8 +140,8 @@ struct State {
     /// Wake-ups handed out by `schedule` and not yet taken by an idle thread.
     /// Lets a woken thread tell a real wake-up from a spurious one.
     notified: usize,
-    /// Pool threads currently blocked inside `shutdown`; they are not waited
-    /// for.
+    /// Threads counted in `alive` that are blocked inside `shutdown`; they
+    /// are not waited for.
     shutting_down: usize,
     /// Key given to the next thread in `threads`.
     next_thread: usize,
@@ -141,10 +152,10 @@ struct State {
     last_exited: Option<thread::JoinHandle<()>>,
 }
 
-impl BlockingPool {
+impl<M> Pool<M> {
     /// Creates a pool with no threads; they are started as jobs arrive.
-    pub(crate) fn new(config: BlockingConfig) -> BlockingPool {
-        BlockingPool {
+    pub(crate) fn new(config: BlockingConfig) -> Pool<M> {
+        Pool {
             inner: Arc::new(Inner {
                 id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
                 state: Mutex::new(State {
@@ -166,34 +177,6 @@ impl BlockingPool {
         }
     }
 
-    /// Queues a job to run on a pool thread.
-    ///
-    /// Jobs start in the order they were scheduled. If a thread is idle it is
-    /// woken; otherwise a new thread is started unless the pool is at its
-    /// limit, in which case the job waits for a busy thread to finish. If a
-    /// thread cannot be started the job stays queued, and starting one is
-    /// tried again on the next call.
-    ///
-    /// After shutdown the job is dropped, which cancels its task.
-    pub(crate) fn schedule(&self, runnable: Runnable) {
-        let mut state = self.inner.lock();
-        if state.shutdown {
-            drop(state);
-            // Dropped outside the lock: cancelling wakes the task's join
-            // handle, which may run arbitrary code.
-            drop(runnable);
-            return;
-        }
-        state.queue.push_back(runnable);
-        if state.idle > 0 {
-            state.idle -= 1;
-            state.notified += 1;
-            self.inner.work_cv.notify_one();
-        } else if state.active < self.inner.max_threads() {
-            self.inner.spawn_thread(&mut state);
-        }
-    }
-
     /// Shuts the pool down; see the module documentation for the steps.
     ///
     /// With `timeout` set, waits at most that long for the threads to exit
@@ -202,14 +185,16 @@ impl BlockingPool {
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
         // A deadline too far away to represent is the same as none.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let on_own_thread = CURRENT_POOL.with(Cell::get) == self.inner.id;
+        let (pool, counted) = MEMBERSHIP.with(Cell::get);
+        let member = pool == self.inner.id;
+        let counted = member && counted;
 
         let mut state = self.inner.lock();
         state.shutdown = true;
         let cancelled = std::mem::take(&mut state.queue);
         let threads = std::mem::take(&mut state.threads);
         let last_exited = state.last_exited.take();
-        if on_own_thread {
+        if counted {
             state.shutting_down += 1;
             // Others blocked in `shutdown` must stop waiting for this thread.
             self.inner.exit_cv.notify_all();
@@ -219,9 +204,12 @@ impl BlockingPool {
 
         // Cancelling wakes join handles, so it happens outside the lock.
         drop(cancelled);
+        // That thread has already done all of its work. A pool thread leaves
+        // it detached instead: it may be the thread itself, or be joining it.
         if let Some(handle) = last_exited {
-            // This thread has already done all of its work.
-            let _ = handle.join();
+            if !member {
+                let _ = handle.join();
+            }
         }
 
         let mut state = self.inner.lock();
@@ -241,7 +229,7 @@ impl BlockingPool {
                 }
             }
         }
-        if on_own_thread {
+        if counted {
             state.shutting_down -= 1;
         }
         drop(state);
@@ -271,13 +259,43 @@ impl BlockingPool {
     }
 }
 
-impl Drop for BlockingPool {
+impl<M: Send + Sync + 'static> Pool<M> {
+    /// Queues a job to run on a pool thread.
+    ///
+    /// Jobs start in the order they were scheduled. If a thread is idle it is
+    /// woken; otherwise a new thread is started unless the pool is at its
+    /// limit, in which case the job waits for a busy thread to finish. If a
+    /// thread cannot be started the job stays queued, and starting one is
+    /// tried again on the next call.
+    ///
+    /// After shutdown the job is dropped, which cancels its task.
+    pub(crate) fn schedule(&self, runnable: Runnable<M>) {
+        let mut state = self.inner.lock();
+        if state.shutdown {
+            drop(state);
+            // Dropped outside the lock: cancelling wakes the task's join
+            // handle, which may run arbitrary code.
+            drop(runnable);
+            return;
+        }
+        state.queue.push_back(runnable);
+        if state.idle > 0 {
+            state.idle -= 1;
+            state.notified += 1;
+            self.inner.work_cv.notify_one();
+        } else if state.active < self.inner.max_threads() {
+            self.inner.spawn_thread(&mut state);
+        }
+    }
+}
+
+impl<M> Drop for Pool<M> {
     fn drop(&mut self) {
         self.shutdown(None);
     }
 }
 
-impl fmt::Debug for BlockingPool {
+impl<M> fmt::Debug for Pool<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.inner.lock();
         f.debug_struct("BlockingPool")
@@ -290,23 +308,23 @@ impl fmt::Debug for BlockingPool {
     }
 }
 
-impl Inner {
+impl<M> Inner<M> {
     /// Locks the state. A poisoned lock is still used: every update to the
     /// state is completed before any code that could panic runs.
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State<M>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'a>(&self, cv: &Condvar, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    fn wait<'a>(&self, cv: &Condvar, guard: MutexGuard<'a, State<M>>) -> MutexGuard<'a, State<M>> {
         cv.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
 
     fn wait_timeout<'a>(
         &self,
         cv: &Condvar,
-        guard: MutexGuard<'a, State>,
+        guard: MutexGuard<'a, State<M>>,
         timeout: Duration,
-    ) -> MutexGuard<'a, State> {
+    ) -> MutexGuard<'a, State<M>> {
         match cv.wait_timeout(guard, timeout) {
             Ok((guard, _)) => guard,
             Err(poisoned) => poisoned.into_inner().0,
@@ -316,10 +334,12 @@ impl Inner {
     fn max_threads(&self) -> usize {
         self.config.max_threads.max(1)
     }
+}
 
+impl<M: Send + Sync + 'static> Inner<M> {
     /// Starts one more thread. On failure nothing changes and the caller's
     /// job simply stays queued.
-    fn spawn_thread(self: &Arc<Self>, state: &mut State) {
+    fn spawn_thread(self: &Arc<Self>, state: &mut State<M>) {
         let mut name = (self.config.thread_name)();
         if name.contains('\0') {
             // The platform cannot represent such a name.
@@ -343,7 +363,7 @@ impl Inner {
 
     /// Body of every pool thread.
     fn run(self: Arc<Self>, key: usize) {
-        CURRENT_POOL.with(|pool| pool.set(self.id));
+        MEMBERSHIP.with(|membership| membership.set((self.id, true)));
         if let Some(hook) = &self.config.on_thread_start {
             // The panic has already been reported by the panic hook; a broken
             // hook must not leave the pool with a thread it counts but that
@@ -408,6 +428,7 @@ impl Inner {
             None => None,
         };
         state.alive -= 1;
+        MEMBERSHIP.with(|membership| membership.set((self.id, false)));
         self.exit_cv.notify_all();
         drop(state);
         if let Some(handle) = previous {
@@ -419,7 +440,6 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::TaskMeta;
     use std::sync::atomic::AtomicBool;
     use std::sync::mpsc;
     use std::sync::Weak;
@@ -428,8 +448,11 @@ mod tests {
     /// reached if something is broken.
     const PATIENCE: Duration = Duration::from_secs(10);
 
-    fn pool(max_threads: usize, keep_alive: Duration) -> Arc<BlockingPool> {
-        Arc::new(BlockingPool::new(BlockingConfig {
+    /// A pool running plain tasks, without runtime metadata.
+    type TestPool = Pool<()>;
+
+    fn pool(max_threads: usize, keep_alive: Duration) -> Arc<TestPool> {
+        Arc::new(Pool::new(BlockingConfig {
             max_threads,
             keep_alive,
             ..BlockingConfig::default()
@@ -438,22 +461,17 @@ mod tests {
 
     /// Spawns `f` as a task whose runnable goes to `pool`. Resolves to `None`
     /// if the task was cancelled or panicked.
-    fn spawn<R, F>(pool: &Arc<BlockingPool>, f: F) -> async_task::FallibleTask<R, TaskMeta>
+    fn spawn<R, F>(pool: &Arc<TestPool>, f: F) -> async_task::FallibleTask<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let weak: Weak<BlockingPool> = Arc::downgrade(pool);
-        let (runnable, task) = async_task::Builder::new()
-            .metadata(TaskMeta::default())
-            .spawn(
-                move |_| async move { f() },
-                move |runnable| {
-                    if let Some(pool) = weak.upgrade() {
-                        pool.schedule(runnable);
-                    }
-                },
-            );
+        let weak: Weak<TestPool> = Arc::downgrade(pool);
+        let (runnable, task) = async_task::spawn(async move { f() }, move |runnable| {
+            if let Some(pool) = weak.upgrade() {
+                pool.schedule(runnable);
+            }
+        });
         pool.schedule(runnable);
         task.fallible()
     }
@@ -585,11 +603,12 @@ mod tests {
         for _ in 0..4 {
             let done = Arc::clone(&done);
             let started = started.clone();
-            drop(spawn(&pool, move || {
+            spawn(&pool, move || {
                 started.send(()).unwrap();
                 thread::sleep(Duration::from_millis(50));
                 done.fetch_add(1, Ordering::SeqCst);
-            }));
+            })
+            .detach();
         }
         for _ in 0..4 {
             has_started.recv().unwrap();
@@ -613,10 +632,10 @@ mod tests {
     #[test]
     fn dropping_the_pool_on_its_own_thread_does_not_hang() {
         let pool = pool(2, DEFAULT_KEEP_ALIVE);
-        let (drop_it, wait) = mpsc::channel::<Arc<BlockingPool>>();
+        let (drop_it, wait) = mpsc::channel::<Arc<TestPool>>();
         let dropped = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&dropped);
-        drop(spawn(&pool, move || {
+        spawn(&pool, move || {
             // Wait until this job holds the only reference, then drop it.
             let pool = wait.recv().unwrap();
             while Arc::strong_count(&pool) > 1 {
@@ -624,7 +643,8 @@ mod tests {
             }
             drop(pool);
             flag.store(true, Ordering::SeqCst);
-        }));
+        })
+        .detach();
         drop_it.send(pool).unwrap();
         wait_until("the pool was dropped", || dropped.load(Ordering::SeqCst));
     }
@@ -634,7 +654,7 @@ mod tests {
         let starts = Arc::new(AtomicUsize::new(0));
         let stops = Arc::new(AtomicUsize::new(0));
         let (on_start, on_stop) = (Arc::clone(&starts), Arc::clone(&stops));
-        let pool = BlockingPool::new(BlockingConfig {
+        let pool: TestPool = Pool::new(BlockingConfig {
             max_threads: 2,
             thread_name: Arc::new(|| "pool-test-thread".to_owned()),
             on_thread_start: Some(Arc::new(move || {
@@ -646,9 +666,7 @@ mod tests {
             ..BlockingConfig::default()
         });
         let pool = Arc::new(pool);
-        let name = block_on(spawn(&pool, || {
-            thread::current().name().map(str::to_owned)
-        }));
+        let name = block_on(spawn(&pool, || thread::current().name().map(str::to_owned)));
         assert_eq!(name, Some(Some("pool-test-thread".to_owned())));
         assert_eq!(starts.load(Ordering::SeqCst), 1);
         pool.shutdown(None);

@@ -245,7 +245,9 @@ impl<T: Send + 'static> Unblock<T> {
         future::poll_fn(|cx| self.poll_settle(cx)).await;
         match &mut self.state {
             State::Idle(Some(io)) => io,
-            _ => panic!("the I/O object was lost: an earlier blocking operation panicked or was cancelled"),
+            _ => panic!(
+                "the I/O object was lost: an earlier blocking operation panicked or was cancelled"
+            ),
         }
     }
 
@@ -278,7 +280,9 @@ impl<T: Send + 'static> Unblock<T> {
         future::poll_fn(|cx| self.poll_settle(cx)).await;
         match self.state {
             State::Idle(Some(io)) => *io,
-            _ => panic!("the I/O object was lost: an earlier blocking operation panicked or was cancelled"),
+            _ => panic!(
+                "the I/O object was lost: an earlier blocking operation panicked or was cancelled"
+            ),
         }
     }
 
@@ -386,7 +390,9 @@ impl<T: Send + 'static> Unblock<T> {
 
 /// The error reported once the inner object is gone.
 fn lost() -> io::Error {
-    io::Error::other("the I/O object was lost: an earlier blocking operation panicked or was cancelled")
+    io::Error::other(
+        "the I/O object was lost: an earlier blocking operation panicked or was cancelled",
+    )
 }
 
 fn join_error(err: &JoinError) -> io::Error {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::inner::{RuntimeInner, Scheduler};
 use super::{context, Handle, Runtime};
 use crate::blocking::{BlockingConfig, BlockingPool};
-use crate::loom::Arc;
 use crate::scheduler::{current_thread, multi_thread};
+use std::sync::Arc;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync>;

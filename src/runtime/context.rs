@@ -14,10 +14,7 @@ thread_local! {
 }
 
 /// Calls `f` with the current handle, or gives `value` back if there is none.
-pub(crate) fn try_with_current<T, R>(
-    value: T,
-    f: impl FnOnce(&Handle, T) -> R,
-) -> Result<R, T> {
+pub(crate) fn try_with_current<T, R>(value: T, f: impl FnOnce(&Handle, T) -> R) -> Result<R, T> {
     let handle = CURRENT.try_with(|current| current.borrow().clone());
     match handle {
         Ok(Some(handle)) => Ok(f(&handle, value)),

@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 use super::context;
 use super::inner::{RuntimeInner, Scheduler};
 use super::{Builder, Runtime, RuntimeFlavor, RuntimeMetrics};
-use crate::loom::Arc;
 use crate::scheduler::current_thread::park_on;
 use crate::task::JoinHandle;
+use std::sync::Arc;
 
 /// A cheap, clonable reference to a runtime: spawn on it, block on it, enter it.
 ///

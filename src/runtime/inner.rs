@@ -4,7 +4,9 @@ use std::fmt;
 use std::future::Future;
 
 use crate::blocking::BlockingPool;
-use crate::loom::{lock, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use std::sync::Arc;
+
+use crate::loom::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::scheduler::{current_thread, multi_thread, schedule_local};
 use crate::task::raw::{new_task, Placement, Runnable};
 use crate::task::JoinHandle;

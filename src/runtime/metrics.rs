@@ -1,7 +1,9 @@
 use std::fmt;
 
 use super::inner::{RuntimeInner, Scheduler};
-use crate::loom::{Arc, Ordering};
+use std::sync::Arc;
+
+use crate::loom::Ordering;
 use crate::scheduler::multi_thread::WorkerMetrics;
 
 /// A snapshot view of a runtime's counters.

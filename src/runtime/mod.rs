@@ -22,5 +22,7 @@ mod runtime;
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub(crate) use inner::RuntimeInner;
+#[cfg(test)]
+pub(crate) use inner::Scheduler;
 pub use metrics::RuntimeMetrics;
 pub use runtime::{Runtime, RuntimeFlavor};

@@ -4,7 +4,7 @@
 //! it makes the next `park` return at once. This is the property the scheduler's no-lost-wakeup
 //! argument rests on (see `multi_thread::idle`).
 
-use crate::loom::{lock, Condvar, Mutex, AtomicUsize, Ordering::SeqCst};
+use crate::loom::{lock, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 
 /// Nobody is parked and no notification is pending.
 const EMPTY: usize = 0;

@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn budget_runs_out_then_resets() {
         let mut cx = Context::from_waker(Waker::noop());
-        assert!(poll_proceed(&mut cx).is_ready(), "unbudgeted outside a task");
+        assert!(
+            poll_proceed(&mut cx).is_ready(),
+            "unbudgeted outside a task"
+        );
         with_budget(|| {
             for _ in 0..BUDGET {
                 assert!(poll_proceed(&mut cx).is_ready());

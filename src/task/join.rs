@@ -89,7 +89,11 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let id = self.id;
-        let slot = self.get_mut().task.get_mut().unwrap_or_else(|e| e.into_inner());
+        let slot = self
+            .get_mut()
+            .task
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
         let Some(task) = slot.as_mut() else {
             return Poll::Ready(Err(JoinError::cancelled(id)));
         };
@@ -107,7 +111,12 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(task) = self
+            .task
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             task.detach();
         }
     }

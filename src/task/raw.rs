@@ -27,8 +27,8 @@ use std::task::{Context, Poll};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::loom::Arc;
 use crate::runtime::RuntimeInner;
+use std::sync::Arc;
 
 /// A task's runnable handle, as the schedulers and the blocking pool see it.
 pub(crate) type Runnable = async_task::Runnable<TaskMeta>;
@@ -106,7 +106,10 @@ impl fmt::Debug for TaskMeta {
 /// gives that thread exclusive access to the future), and read in `TaskMeta::drop`, which runs
 /// when no reference to the task remains. `async-task`'s reference counting (acquire/release)
 /// orders these accesses, so they never overlap.
-struct OrphanSlot(UnsafeCell<Option<(*mut (), unsafe fn(*mut ()))>>);
+struct OrphanSlot(UnsafeCell<Option<ErasedFuture>>);
+
+/// A future's address and the function that drops it in place.
+type ErasedFuture = (*mut (), unsafe fn(*mut ()));
 
 // SAFETY: see the invariant on `OrphanSlot`: accesses never overlap, and the pointer it holds is
 // only dereferenced by the single thread that holds the task exclusively.
@@ -231,5 +234,27 @@ where
         async_task::Builder::new()
             .metadata(meta)
             .spawn_unchecked(make, async_task::WithInfo(schedule))
+    }
+}
+
+#[cfg(test)]
+impl Default for TaskMeta {
+    /// Metadata bound to a fresh, idle current-thread runtime: for unit tests that build tasks
+    /// by hand and schedule them somewhere other than the runtime.
+    fn default() -> TaskMeta {
+        use crate::blocking::{BlockingConfig, BlockingPool};
+        use crate::runtime::Scheduler;
+        use crate::scheduler::current_thread;
+        let rt = RuntimeInner::new(
+            Scheduler::CurrentThread(current_thread::Shared::new()),
+            BlockingPool::new(BlockingConfig::default()),
+        );
+        rt.task_spawned();
+        TaskMeta {
+            id: Id::next(),
+            rt: Arc::new(rt),
+            placement: Placement::Scheduler,
+            orphan: OrphanSlot(UnsafeCell::new(None)),
+        }
     }
 }

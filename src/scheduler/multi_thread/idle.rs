@@ -52,8 +52,8 @@ impl Idle {
     /// Called by a producer after it made work available: returns the index of a sleeping worker
     /// to wake, already counted as unparked and searching, or `None` if nobody needs waking.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        // Pairs with the fence-free SeqCst decrement in `transition_worker_to_parked`: the work
-        // was published before this point.
+        // Pairs with the fence in `transition_worker_to_parked`: the work was published before
+        // this point.
         fence(SeqCst);
         if !self.notify_should_wakeup() {
             return None;
@@ -99,6 +99,11 @@ impl Idle {
         let dec = UNPARK_ONE | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(index);
+        drop(sleepers);
+        // The other half of the Dekker pair in `worker_to_notify`: the caller's re-check of the
+        // queues must not be ordered before the decrement above (a SeqCst read-modify-write
+        // alone does not order the queues' weaker loads after it).
+        fence(SeqCst);
         is_searching && searching(prev) == 1
     }
 

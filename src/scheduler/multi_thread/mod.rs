@@ -34,6 +34,8 @@
 //!    elsewhere are dropped when they are next woken.
 
 pub(crate) mod idle;
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub(crate) mod queue;
 mod worker;
 

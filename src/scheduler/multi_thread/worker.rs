@@ -147,7 +147,8 @@ impl Worker<'_> {
             if victim == self.index {
                 continue;
             }
-            if let Some(task) = queue::steal_half(&self.shared.workers[victim].local, &self.me.local)
+            if let Some(task) =
+                queue::steal_half(&self.shared.workers[victim].local, &self.me.local)
             {
                 WorkerMetrics::bump(&self.me.metrics.steals, 1);
                 return Some(task);
