@@ -1,0 +1,4 @@
+#[evloop::main]
+async fn main(verbose: bool) {
+    let _ = verbose;
+}

@@ -1,0 +1,2 @@
+#[evloop::main]
+fn main() {}

@@ -1,0 +1,5 @@
+#[evloop::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[evloop::test(worker_threads = 2)]
+async fn needs_multi_thread() {}
+
+fn main() {}

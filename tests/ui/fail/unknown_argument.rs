@@ -1,0 +1,2 @@
+#[evloop::main(threads = 4)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[evloop::main(flavor = "single_thread")]
+async fn main() {}

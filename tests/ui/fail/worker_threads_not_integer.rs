@@ -1,0 +1,2 @@
+#[evloop::main(worker_threads = "two")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[evloop::main(worker_threads = 0)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[evloop::main(flavor = "current_thread")]
+async fn main() {
+    assert_eq!(async { "done" }.await, "done");
+}
