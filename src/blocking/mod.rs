@@ -39,7 +39,8 @@
 //!    to finish on their own, detached. A pool thread that shuts down its own
 //!    pool never waits for itself.
 //!
-//! Shutting down more than once is harmless.
+//! Only the first shutdown does anything; later calls, including the one made
+//! when the pool is dropped, return at once and leave detached threads be.
 //!
 //! # Adapting blocking I/O
 //!

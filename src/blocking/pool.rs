@@ -140,9 +140,6 @@ struct State<M> {
     /// Wake-ups handed out by `schedule` and not yet taken by an idle thread.
     /// Lets a woken thread tell a real wake-up from a spurious one.
     notified: usize,
-    /// Threads counted in `alive` that are blocked inside `shutdown`; they
-    /// are not waited for.
-    shutting_down: usize,
     /// Key given to the next thread in `threads`.
     next_thread: usize,
     /// Join handles of threads started and not yet exited, by key.
@@ -165,7 +162,6 @@ impl<M> Pool<M> {
                     alive: 0,
                     idle: 0,
                     notified: 0,
-                    shutting_down: 0,
                     next_thread: 0,
                     threads: HashMap::new(),
                     last_exited: None,
@@ -181,7 +177,8 @@ impl<M> Pool<M> {
     ///
     /// With `timeout` set, waits at most that long for the threads to exit
     /// and leaves any still running a job detached. Called from one of the
-    /// pool's own threads, it does not wait for that thread.
+    /// pool's own threads, it does not wait for that thread. Only the first
+    /// call does anything; later ones return at once.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
         // A deadline too far away to represent is the same as none.
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -190,15 +187,15 @@ impl<M> Pool<M> {
         let counted = member && counted;
 
         let mut state = self.inner.lock();
+        if state.shutdown {
+            // The first call owns the joining; threads it left detached stay
+            // so.
+            return;
+        }
         state.shutdown = true;
         let cancelled = std::mem::take(&mut state.queue);
         let threads = std::mem::take(&mut state.threads);
         let last_exited = state.last_exited.take();
-        if counted {
-            state.shutting_down += 1;
-            // Others blocked in `shutdown` must stop waiting for this thread.
-            self.inner.exit_cv.notify_all();
-        }
         self.inner.work_cv.notify_all();
         drop(state);
 
@@ -212,25 +209,22 @@ impl<M> Pool<M> {
             }
         }
 
+        // A pool thread does not wait for itself.
+        let others_alive = |state: &State<M>| state.alive > usize::from(counted);
         let mut state = self.inner.lock();
         let mut all_exited = true;
-        while state.alive > state.shutting_down {
+        while others_alive(&state) {
             let now = Instant::now();
             match deadline {
-                None => state = self.inner.wait(&self.inner.exit_cv, state),
+                None => state = wait(&self.inner.exit_cv, state),
                 Some(deadline) if now < deadline => {
-                    state = self
-                        .inner
-                        .wait_timeout(&self.inner.exit_cv, state, deadline - now);
+                    state = wait_timeout(&self.inner.exit_cv, state, deadline - now);
                 }
                 Some(_) => {
                     all_exited = false;
                     break;
                 }
             }
-        }
-        if counted {
-            state.shutting_down -= 1;
         }
         drop(state);
 
@@ -315,22 +309,6 @@ impl<M> Inner<M> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait<'a>(&self, cv: &Condvar, guard: MutexGuard<'a, State<M>>) -> MutexGuard<'a, State<M>> {
-        cv.wait(guard).unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn wait_timeout<'a>(
-        &self,
-        cv: &Condvar,
-        guard: MutexGuard<'a, State<M>>,
-        timeout: Duration,
-    ) -> MutexGuard<'a, State<M>> {
-        match cv.wait_timeout(guard, timeout) {
-            Ok((guard, _)) => guard,
-            Err(poisoned) => poisoned.into_inner().0,
-        }
-    }
-
     fn max_threads(&self) -> usize {
         self.config.max_threads.max(1)
     }
@@ -389,10 +367,10 @@ impl<M: Send + Sync + 'static> Inner<M> {
             let deadline = Instant::now().checked_add(self.config.keep_alive);
             loop {
                 state = match deadline {
-                    None => self.wait(&self.work_cv, state),
+                    None => wait(&self.work_cv, state),
                     Some(deadline) => {
                         let left = deadline.saturating_duration_since(Instant::now());
-                        self.wait_timeout(&self.work_cv, state, left)
+                        wait_timeout(&self.work_cv, state, left)
                     }
                 };
                 // A wake-up handed out by `schedule` already took this thread
@@ -434,6 +412,23 @@ impl<M: Send + Sync + 'static> Inner<M> {
         if let Some(handle) = previous {
             let _ = handle.join();
         }
+    }
+}
+
+/// Waits on `cv`, carrying on with a poisoned lock like `Inner::lock`.
+fn wait<'a, M>(cv: &Condvar, guard: MutexGuard<'a, State<M>>) -> MutexGuard<'a, State<M>> {
+    cv.wait(guard).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `cv` for at most `timeout`, carrying on with a poisoned lock.
+fn wait_timeout<'a, M>(
+    cv: &Condvar,
+    guard: MutexGuard<'a, State<M>>,
+    timeout: Duration,
+) -> MutexGuard<'a, State<M>> {
+    match cv.wait_timeout(guard, timeout) {
+        Ok((guard, _)) => guard,
+        Err(poisoned) => poisoned.into_inner().0,
     }
 }
 
@@ -671,5 +666,63 @@ mod tests {
         assert_eq!(starts.load(Ordering::SeqCst), 1);
         pool.shutdown(None);
         assert_eq!(stops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn dropping_the_pool_in_a_thread_local_destructor_does_not_hang() {
+        use std::cell::RefCell;
+        use std::sync::OnceLock;
+
+        thread_local! {
+            static KEEP: RefCell<Option<Arc<TestPool>>> = const { RefCell::new(None) };
+        }
+
+        // Each pool thread keeps the pool alive until its thread-local
+        // storage is torn down, so the last reference goes away there.
+        let cell: Arc<OnceLock<Weak<TestPool>>> = Arc::new(OnceLock::new());
+        let hook_cell = Arc::clone(&cell);
+        let pool = Arc::new(Pool::new(BlockingConfig {
+            max_threads: 4,
+            keep_alive: Duration::from_millis(20),
+            on_thread_start: Some(Arc::new(move || {
+                let pool = hook_cell.get().and_then(Weak::upgrade);
+                KEEP.with(|keep| *keep.borrow_mut() = pool);
+            })),
+            ..BlockingConfig::default()
+        }));
+        let weak = Arc::downgrade(&pool);
+        cell.set(weak.clone()).unwrap();
+
+        let (started, has_started) = mpsc::channel::<()>();
+        for _ in 0..4 {
+            let started = started.clone();
+            spawn(&pool, move || {
+                started.send(()).unwrap();
+                thread::sleep(Duration::from_millis(20));
+            })
+            .detach();
+        }
+        for _ in 0..4 {
+            has_started.recv().unwrap();
+        }
+        drop(pool);
+        wait_until("the pool was dropped", || weak.upgrade().is_none());
+    }
+
+    #[test]
+    fn a_second_shutdown_leaves_detached_threads_alone() {
+        let pool = pool(1, DEFAULT_KEEP_ALIVE);
+        let (release, wait) = mpsc::channel::<()>();
+        let (started, has_started) = mpsc::channel::<()>();
+        let running = spawn(&pool, move || {
+            started.send(()).unwrap();
+            wait.recv().unwrap();
+        });
+        has_started.recv().unwrap();
+        pool.shutdown(Some(Duration::ZERO));
+        // Would wait forever if it waited for the job, which is still blocked.
+        pool.shutdown(None);
+        release.send(()).unwrap();
+        assert_eq!(block_on(running), Some(()));
     }
 }
