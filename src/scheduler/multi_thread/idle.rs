@@ -120,10 +120,4 @@ impl Idle {
         self.state.fetch_add(UNPARK_ONE * all.len(), SeqCst);
         all
     }
-
-    /// Number of workers currently asleep.
-    #[cfg(test)]
-    pub(crate) fn num_sleeping(&self) -> usize {
-        self.num_workers - unparked(self.state.load(SeqCst))
-    }
 }

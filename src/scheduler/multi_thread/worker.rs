@@ -14,6 +14,10 @@ use crate::task::raw::Runnable;
 pub(crate) struct WorkerLocal {
     index: usize,
     lifo: Cell<Option<Runnable>>,
+    /// Set when the worker's loop has exited (shutdown): from then on, runnables woken on this
+    /// thread are dropped, not queued. A thread-local copy of the shutdown flag, so that the
+    /// schedule path reads no shared cache line for it.
+    closed: Cell<bool>,
 }
 
 impl WorkerLocal {
@@ -23,11 +27,11 @@ impl WorkerLocal {
     /// go to the LIFO slot.
     #[inline]
     pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, to_back: bool) {
-        let shared = rt.multi_thread();
-        if shared.is_shutdown() {
+        if self.closed.get() {
             drop(runnable);
             return;
         }
+        let shared = rt.multi_thread();
         if to_back {
             self.push_back(shared, runnable);
         } else if let Some(prev) = self.lifo.replace(Some(runnable)) {
@@ -60,6 +64,7 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
     let local = WorkerLocal {
         index,
         lifo: Cell::new(None),
+        closed: Cell::new(false),
     };
     let ctx = Local {
         rt,
@@ -79,7 +84,9 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
     };
     worker.run();
-    // Shutdown step 2: the LIFO slot is the only queue no one else can drain.
+    // Shutdown step 2: the LIFO slot is the only queue no one else can drain. Closing first
+    // keeps wake-ups from the dropped futures out of it.
+    local.closed.set(true);
     drop(local.lifo.take());
     drop(guard);
 }
