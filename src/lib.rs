@@ -37,10 +37,14 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod blocking;
+pub mod fs;
+pub mod io;
 pub(crate) mod loom;
+pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;
 pub mod task;
+pub mod time;
 
 pub use evloop_macros::{main, test};
 pub use task::spawn;

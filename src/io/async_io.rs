@@ -1,0 +1,573 @@
+//! [`Async<T>`]: any non-blocking file descriptor, awaitable.
+//!
+//! `Async::new` puts the descriptor in non-blocking mode and registers it with the reactor once,
+//! for both directions. Every operation then follows the readiness protocol of
+//! `reactor::source`: try the system call; on `WouldBlock`, clear the readiness that was acted on
+//! (unless a newer event arrived meanwhile) and wait for the next event.
+//!
+//! `readable()` and `writable()` are different: they report readiness without performing an
+//! operation, so a stale readiness bit could otherwise make them return again and again while
+//! the caller's own system call keeps failing. Before reporting readiness they therefore ask the
+//! kernel directly (a zero-timeout `poll(2)` on this one descriptor); if the descriptor is not in
+//! fact ready, the stale readiness is cleared and they wait for the next event. This also makes
+//! `writable()` after a non-blocking `connect` wait for the connection, as it must.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+use crate::reactor::{self, Direction, Reactor, Source};
+use crate::task::coop;
+
+/// The message of the one `expect` in this file: `io` is `None` only while `into_inner` or
+/// `drop` is consuming the value, when no other method can run.
+const TAKEN: &str = "the I/O object is only taken by `into_inner` and `drop`";
+
+/// An I/O object (a socket, a pipe, a terminal, any file descriptor) made asynchronous.
+///
+/// The descriptor is switched to non-blocking mode and registered with the reactor for as long as
+/// the `Async` lives; the I/O operations (through [`read_with`](Async::read_with),
+/// [`write_with`](Async::write_with) and friends, or the [`AsyncRead`] and [`AsyncWrite`]
+/// implementations) wait for readiness instead of blocking the thread.
+///
+/// Descriptors that cannot be polled but never block (regular files, `/dev/null`) are accepted
+/// and treated as always ready; reading a regular file still takes the time the disk takes, so
+/// prefer `evloop::fs` (or [`Unblock`](crate::blocking::Unblock)) for files.
+///
+/// Each direction has one waiting slot: at any time, at most one task should wait to read and
+/// one to write on the same `Async` (further concurrent waiters in the same direction displace
+/// each other and may miss a wake-up).
+///
+/// Every operation spends one unit of the task's poll budget, so a task whose descriptor is
+/// always ready still yields to others regularly.
+///
+/// ```
+/// use evloop::io::Async;
+/// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+/// use std::os::unix::net::UnixStream;
+///
+/// # fn main() -> std::io::Result<()> {
+/// evloop::block_on(async {
+///     let (a, b) = UnixStream::pair()?;
+///     let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+///     a.write_all(b"hello").await?;
+///     let mut buf = [0; 5];
+///     b.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"hello");
+///     Ok(())
+/// })
+/// # }
+/// ```
+pub struct Async<T: AsFd> {
+    /// The readiness of `io`'s descriptor.
+    source: Arc<Source>,
+    /// The reactor `source` is registered with.
+    reactor: Arc<Reactor>,
+    /// `None` only while `into_inner` or `drop` consumes the value.
+    io: Option<T>,
+}
+
+// `Async` never pins `T` (there is no projection from `Pin<&mut Async<T>>` to `Pin<&mut T>`), so
+// moving it is fine whatever `T` is.
+impl<T: AsFd> Unpin for Async<T> {}
+
+impl<T: AsFd> Async<T> {
+    /// Puts `io`'s descriptor in non-blocking mode and registers it with the reactor.
+    ///
+    /// # Errors
+    /// If the descriptor cannot be switched to non-blocking mode, is already registered (an
+    /// `Async` for it exists), or the system is out of resources for another registration.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let socket = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
+    /// println!("bound to {}", socket.get_ref().local_addr()?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        rustix::io::ioctl_fionbio(io.as_fd(), true)?;
+        let (reactor, source) =
+            reactor::with_current(|reactor| Ok((reactor.clone(), reactor.register(io.as_fd())?)))?;
+        Ok(Async {
+            source,
+            reactor,
+            io: Some(io),
+        })
+    }
+
+    /// The inner I/O object.
+    ///
+    /// Operations performed directly on it are not seen by the reactor's bookkeeping; they are
+    /// fine (a failed one just means the next `read_with`/`readable` call waits as usual), but
+    /// the `*_with` methods are the way to do them asynchronously.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::net::TcpListener;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let listener = Async::new(TcpListener::bind("127.0.0.1:0")?)?;
+    /// let addr = listener.get_ref().local_addr()?;
+    /// assert!(addr.ip().is_loopback());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect(TAKEN)
+    }
+
+    /// The inner I/O object, mutably.
+    ///
+    /// Do not replace the object or its descriptor: the registration belongs to the descriptor
+    /// that was registered, and a replacement would never be reported ready.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut socket = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
+    /// socket.get_mut().set_broadcast(true)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.io.as_mut().expect(TAKEN)
+    }
+
+    /// Deregisters the descriptor and returns the I/O object. It stays in non-blocking mode.
+    ///
+    /// # Errors
+    /// If the reactor fails to deregister the descriptor (which only happens if the descriptor was
+    /// swapped through [`get_mut`](Async::get_mut)); the I/O object is dropped then.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let (a, _b) = UnixStream::pair()?;
+    /// let a: UnixStream = Async::new(a)?.into_inner()?;
+    /// a.set_nonblocking(false)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect(TAKEN);
+        self.reactor.deregister(&self.source, io.as_fd())?;
+        Ok(io)
+    }
+
+    /// Waits until the descriptor is readable: a read would not block (it may still find
+    /// end-of-file or an error).
+    ///
+    /// Readiness can be lost again before the caller acts on it (another reader); a read that
+    /// then fails with `WouldBlock` should be retried after awaiting `readable()` again.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     std::thread::spawn(move || b.write_all(b"!"));
+    ///     a.readable().await?;
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(a.get_ref().read(&mut buf)?, 1);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_readable(cx)).await
+    }
+
+    /// Waits until the descriptor is writable: a write would not block (it may still fail, for
+    /// example because the peer has gone). Also the way to wait for a non-blocking `connect`.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     Async::new(a)?.writable().await
+    /// })
+    /// # }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_writable(cx)).await
+    }
+
+    /// Polls for readability; see [`readable`](Async::readable). Stores the task's waker when it
+    /// returns `Pending`.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(a.poll_readable(cx))).await;
+    ///     assert!(polled.is_pending(), "nothing was written");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(coop::poll_proceed(cx));
+        self.poll_probed(Direction::Read, cx)
+    }
+
+    /// Polls for writability; see [`writable`](Async::writable). Stores the task's waker when it
+    /// returns `Pending`.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let a = Async::new(a)?;
+    ///     std::future::poll_fn(|cx| a.poll_writable(cx)).await
+    /// })
+    /// # }
+    /// ```
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(coop::poll_proceed(cx));
+        self.poll_probed(Direction::Write, cx)
+    }
+
+    /// Waits for readiness in `dir` that the kernel confirms (see the module documentation).
+    fn poll_probed(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let event = ready!(self.source.poll_ready(dir, cx))?;
+            if self.source.is_always_ready() || kernel_says_ready(self.get_ref().as_fd(), dir) {
+                return Poll::Ready(Ok(()));
+            }
+            // Stale readiness: forget it (unless a newer event came in) and wait for the next.
+            self.source.clear_readiness(dir, event);
+        }
+    }
+
+    /// Performs a read-like operation (`read`, `recv`, `accept`, …) with `op` until it stops
+    /// failing with `WouldBlock`, waiting for readability in between.
+    ///
+    /// `op` is tried at once; it is tried again only after the reactor reports new readiness.
+    /// It must not block (the descriptor is non-blocking, so system calls on it do not).
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let socket = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     let sender = UdpSocket::bind("127.0.0.1:0")?;
+    ///     sender.send_to(b"datagram", socket.get_ref().local_addr()?)?;
+    ///     let mut buf = [0; 16];
+    ///     let (len, from) = socket.read_with(|s| s.recv_from(&mut buf)).await?;
+    ///     assert_eq!((&buf[..len], from), (&b"datagram"[..], sender.local_addr()?));
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let mut op = op;
+        poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            self.source
+                .poll_io(Direction::Read, cx, || op(self.get_ref()))
+        })
+        .await
+    }
+
+    /// Like [`read_with`](Async::read_with), for operations that need `&mut T`.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     let mut a = Async::new(a)?;
+    ///     b.write_all(b"abc")?;
+    ///     let mut buf = [0; 3];
+    ///     let n = a.read_with_mut(|a| a.read(&mut buf)).await?;
+    ///     assert_eq!(&buf[..n], b"abc");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn read_with_mut<R>(
+        &mut self,
+        op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut op = op;
+        let Async { source, io, .. } = self;
+        let io = io.as_mut().expect(TAKEN);
+        poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            source.poll_io(Direction::Read, cx, || op(&mut *io))
+        })
+        .await
+    }
+
+    /// Performs a write-like operation (`write`, `send`, finishing a `connect`, …) with `op`
+    /// until it stops failing with `WouldBlock`, waiting for writability in between.
+    ///
+    /// `op` is tried at once; it is tried again only after the reactor reports new readiness.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let receiver = UdpSocket::bind("127.0.0.1:0")?;
+    ///     let socket = Async::new(UdpSocket::bind("127.0.0.1:0")?)?;
+    ///     let to = receiver.local_addr()?;
+    ///     let sent = socket.write_with(|s| s.send_to(b"hi", to)).await?;
+    ///     assert_eq!(sent, 2);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let mut op = op;
+        poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            self.source
+                .poll_io(Direction::Write, cx, || op(self.get_ref()))
+        })
+        .await
+    }
+
+    /// Like [`write_with`](Async::write_with), for operations that need `&mut T`.
+    ///
+    /// ```
+    /// use evloop::io::Async;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     let mut a = Async::new(a)?;
+    ///     let n = a.write_with_mut(|a| a.write(b"xyz")).await?;
+    ///     assert_eq!(n, 3);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn write_with_mut<R>(
+        &mut self,
+        op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let mut op = op;
+        let Async { source, io, .. } = self;
+        let io = io.as_mut().expect(TAKEN);
+        poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            source.poll_io(Direction::Write, cx, || op(&mut *io))
+        })
+        .await
+    }
+}
+
+/// Asks the kernel, without waiting, whether `fd` is ready in `dir`. Errors, hang-ups and invalid
+/// descriptors count as ready (the caller's operation will report them), and so does a failed
+/// check (the caller's operation will tell).
+fn kernel_says_ready(fd: BorrowedFd<'_>, dir: Direction) -> bool {
+    let interest = match dir {
+        Direction::Read => PollFlags::IN | PollFlags::PRI | PollFlags::RDHUP,
+        Direction::Write => PollFlags::OUT,
+    };
+    let mut fds = [PollFd::from_borrowed_fd(fd, interest)];
+    let no_wait = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    match rustix::event::poll(&mut fds, Some(&no_wait)) {
+        Ok(_) => !fds[0].revents().is_empty(),
+        Err(_) => true,
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Deregister before the descriptor is closed (when `io` drops right after).
+            let _ = self.reactor.deregister(&self.source, io.as_fd());
+        }
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async")
+            .field("io", self.get_ref())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+// ===== futures-io =====
+//
+// Flushing and closing spend no budget: for descriptors they are no-ops or a single
+// non-blocking call, and a writer that writes and flushes should not pay twice.
+
+impl<T: AsFd + Read> AsyncRead for Async<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let Async { source, io, .. } = self.get_mut();
+        let io = io.as_mut().expect(TAKEN);
+        source.poll_io(Direction::Read, cx, || io.read(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let Async { source, io, .. } = self.get_mut();
+        let io = io.as_mut().expect(TAKEN);
+        source.poll_io(Direction::Read, cx, || io.read_vectored(bufs))
+    }
+}
+
+impl<T: AsFd> AsyncRead for &Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let this: &Async<T> = *self;
+        this.source
+            .poll_io(Direction::Read, cx, || Read::read(&mut this.get_ref(), buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let this: &Async<T> = *self;
+        this.source.poll_io(Direction::Read, cx, || {
+            Read::read_vectored(&mut this.get_ref(), bufs)
+        })
+    }
+}
+
+impl<T: AsFd + Write> AsyncWrite for Async<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let Async { source, io, .. } = self.get_mut();
+        let io = io.as_mut().expect(TAKEN);
+        source.poll_io(Direction::Write, cx, || io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let Async { source, io, .. } = self.get_mut();
+        let io = io.as_mut().expect(TAKEN);
+        source.poll_io(Direction::Write, cx, || io.write_vectored(bufs))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Async { source, io, .. } = self.get_mut();
+        let io = io.as_mut().expect(TAKEN);
+        source.poll_io(Direction::Write, cx, || io.flush())
+    }
+
+    /// Flushes; the descriptor itself is closed when the `Async` is dropped.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T: AsFd> AsyncWrite for &Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let this: &Async<T> = *self;
+        this.source.poll_io(Direction::Write, cx, || {
+            Write::write(&mut this.get_ref(), buf)
+        })
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let this: &Async<T> = *self;
+        this.source.poll_io(Direction::Write, cx, || {
+            Write::write_vectored(&mut this.get_ref(), bufs)
+        })
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this: &Async<T> = *self;
+        this.source
+            .poll_io(Direction::Write, cx, || Write::flush(&mut this.get_ref()))
+    }
+
+    /// Flushes; the descriptor itself is closed when the `Async` is dropped.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
