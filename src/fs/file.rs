@@ -15,6 +15,7 @@ use super::offload::asyncify;
 use super::positional::{self, CursorLock};
 use super::state::Inner;
 use super::OpenOptions;
+use crate::task::coop;
 
 /// An open file, read and written asynchronously.
 ///
@@ -39,6 +40,9 @@ use super::OpenOptions;
 /// - A **seek** waits for any write in flight, discards the read-ahead and seeks on the pool;
 ///   [`SeekFrom::Current`] counts from the position the caller has read up to, not from where
 ///   the read-ahead left the cursor.
+///
+/// Every read and write spends one unit of the task's poll budget, so a task reading a large
+/// read-ahead in small pieces still lets others run.
 ///
 /// Flushing waits for the write in flight; it does not ask the operating system to put the
 /// data on disk: use [`sync_all`](File::sync_all) or [`sync_data`](File::sync_data) for that.
@@ -530,6 +534,7 @@ impl AsyncRead for File {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         let want = buf.len();
         let std = &this.std;
@@ -542,6 +547,7 @@ impl AsyncRead for File {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         let want = bufs.iter().map(|buf| buf.len()).sum();
         let std = &this.std;
@@ -556,6 +562,7 @@ impl AsyncWrite for File {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         let std = &this.std;
         let inner = this.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
@@ -567,6 +574,7 @@ impl AsyncWrite for File {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         let std = &this.std;
         let inner = this.inner.get_mut().unwrap_or_else(PoisonError::into_inner);

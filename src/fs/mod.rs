@@ -17,7 +17,7 @@
 //! - Each call is a round trip to a pool thread, tens of microseconds on top of the system
 //!   call. [`File`] buffers (up to 2 MiB per trip, with read-ahead and writes that complete in
 //!   the background) to keep the trips few for streaming I/O; the free functions ([`read`],
-//!   [`write`], ...) are one trip for a whole operation, and [`ReadDir`] fetches 32 entries per
+//!   [`write()`], ...) are one trip for a whole operation, and [`ReadDir`] fetches 32 entries per
 //!   trip.
 //! - Many files in use at once occupy many pool threads; the pool grows on demand up to its
 //!   limit (`Builder::max_blocking_threads`) and then queues jobs in order.

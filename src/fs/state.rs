@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | read | `poll_read` with nothing buffered | one `read` of up to `max_buf` bytes into the buffer |
 //! | write | `poll_write` | moves the cursor back over discarded read-ahead, then writes the whole buffer |
-//! | seek | `poll_seek` | one `seek`, corrected for discarded read-ahead |
+//! | seek | `poll_seek` | moves the cursor back over discarded read-ahead, then seeks |
 //! | rewind | methods that need the OS cursor at the logical position | moves the cursor back over discarded read-ahead |
 //!
 //! Because of read-ahead the operating system's cursor can be ahead of the *logical* position
@@ -405,8 +405,8 @@ impl Inner {
 
     /// Seeks to `pos`, measured from the logical position for [`SeekFrom::Current`].
     ///
-    /// Waits for the operation in flight first (a write lands before the seek), discards
-    /// read-ahead and corrects a relative seek by its length.
+    /// Waits for the operation in flight first (a write lands before the seek), then discards
+    /// read-ahead, moving the cursor back over it before seeking.
     pub(super) fn poll_seek(
         &mut self,
         cx: &mut Context<'_>,
@@ -502,20 +502,11 @@ fn rewind_cursor(file: &StdFile, unread: usize) -> io::Result<()> {
 
 /// Seeks `file` to `pos`, where a relative `pos` counts from the logical position: `unread`
 /// bytes (the discarded read-ahead) behind the cursor.
+///
+/// The cursor is moved back to the logical position first, so a seek that fails (to a negative
+/// position, say) leaves the logical position as it was.
 fn seek_logical(file: &StdFile, pos: SeekFrom, unread: usize) -> io::Result<u64> {
-    let pos = match pos {
-        SeekFrom::Current(offset) if unread > 0 => {
-            let back = i64::try_from(unread).map_err(|_| read_ahead_too_large())?;
-            let offset = offset.checked_sub(back).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "seek to a negative or overflowing position",
-                )
-            })?;
-            SeekFrom::Current(offset)
-        }
-        other => other,
-    };
+    rewind_cursor(file, unread)?;
     (&mut &*file).seek(pos)
 }
 

@@ -128,11 +128,16 @@ impl Poller {
             .iter()
             .any(|event| event.data.u64() == NOTIFY_KEY as u64)
         {
-            // Clear the flag before draining: a notify that lands in between then writes again
-            // (an extra wake-up at worst), never finds the flag set with the eventfd empty.
-            self.notified.store(false, Release);
+            // Drain first, then clear the flag. The other order loses wake-ups for good: a
+            // notify landing between the clear and the read would set the flag and write, the
+            // read would swallow its write, and every later notify would see the flag set and
+            // skip its write while the eventfd stays empty. In this order, a notify landing
+            // between the read and the clear is skipped, but it was for this wait, which has
+            // returned: the caller re-checks its state before it waits again.
             let mut buf = [0u8; 8];
-            match rustix::io::read(&self.event_fd, &mut buf) {
+            let drained = rustix::io::read(&self.event_fd, &mut buf);
+            self.notified.store(false, Release);
+            match drained {
                 Ok(_) | Err(Errno::AGAIN) | Err(Errno::INTR) => {}
                 Err(errno) => return Err(errno.into()),
             }

@@ -74,6 +74,7 @@ use epoll as sys;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 compile_error!("evloop has no I/O reactor for this platform yet (supported: Linux and Android)");
 
+mod driver;
 pub(crate) mod source;
 pub(crate) mod timer;
 
@@ -83,6 +84,7 @@ use std::os::fd::BorrowedFd;
 use std::sync::{Arc, TryLockError};
 use std::time::Duration;
 
+pub(crate) use driver::{Driver, TimerHandle};
 pub(crate) use source::{Direction, Source};
 use sys::{Events, Poller, Registration};
 
@@ -187,8 +189,6 @@ impl Reactor {
     }
 
     /// Makes the current or next [`Reactor::poll`] return promptly.
-    // Called by the runtime's worker parking once the reactor is wired into it.
-    #[allow(dead_code)]
     pub(crate) fn notify(&self) -> io::Result<()> {
         self.poller.notify()
     }
@@ -237,40 +237,13 @@ impl fmt::Debug for Reactor {
     }
 }
 
-// ===== The temporary global driver =====
+// ===== The current reactor =====
 
-/// Calls `f` with the reactor that I/O objects created now register with.
-// TEMPORARY: replaced by the runtime's own reactor.
+/// Calls `f` with the reactor of the current runtime (the global runtime's outside any), which
+/// I/O objects created now register with.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Reactor>) -> io::Result<R>) -> io::Result<R> {
-    f(global_reactor()?)
-}
-
-/// A process-wide reactor, started on first use, driven by a dedicated thread that polls it
-/// forever.
-// TEMPORARY: replaced by the runtime's own reactor.
-fn global_reactor() -> io::Result<&'static Arc<Reactor>> {
-    use std::sync::{Mutex as StdMutex, OnceLock, PoisonError};
-    static REACTOR: OnceLock<Arc<Reactor>> = OnceLock::new();
-    static STARTING: StdMutex<()> = StdMutex::new(());
-
-    if let Some(reactor) = REACTOR.get() {
-        return Ok(reactor);
-    }
-    let _starting = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(reactor) = REACTOR.get() {
-        return Ok(reactor);
-    }
-    let reactor = Arc::new(Reactor::new()?);
-    let driver = reactor.clone();
-    std::thread::Builder::new()
-        .name("evloop-reactor".into())
-        .spawn(move || loop {
-            if driver.poll(None).is_err() {
-                // Nothing sensible to report to; do not spin on a persistent error.
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        })?;
-    Ok(REACTOR.get_or_init(|| reactor))
+    let handle = crate::runtime::Handle::current_or_global();
+    f(handle.inner.driver.reactor())
 }
 
 // ===== The registry =====

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::inner::{RuntimeInner, Scheduler};
 use super::{context, Handle, Runtime};
 use crate::blocking::{BlockingConfig, BlockingPool};
+use crate::reactor::Driver;
 use crate::scheduler::{current_thread, multi_thread};
 use std::sync::Arc;
 
@@ -195,9 +196,14 @@ impl Builder {
             ));
         }
         let num_workers = self.worker_threads.unwrap_or_else(default_worker_threads);
+        let driver = Arc::new(Driver::new()?);
         let scheduler = match self.kind {
-            Kind::MultiThread => Scheduler::MultiThread(multi_thread::Shared::new(num_workers)),
-            Kind::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new()),
+            Kind::MultiThread => {
+                Scheduler::MultiThread(multi_thread::Shared::new(num_workers, driver.clone()))
+            }
+            Kind::CurrentThread => {
+                Scheduler::CurrentThread(current_thread::Shared::new(driver.clone()))
+            }
         };
 
         // Blocking threads enter the runtime's context; the runtime does not exist yet, so they
@@ -223,7 +229,7 @@ impl Builder {
             on_thread_start: Some(start),
             on_thread_stop: self.on_thread_stop.clone(),
         });
-        let inner = Arc::new(RuntimeInner::new(scheduler, blocking));
+        let inner = Arc::new(RuntimeInner::new(scheduler, driver, blocking));
         let handle = Handle { inner };
         let _ = cell.set(handle.clone());
 

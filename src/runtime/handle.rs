@@ -75,6 +75,11 @@ impl Handle {
         context::current().ok_or(TryCurrentError(()))
     }
 
+    /// The current runtime's handle, or the global runtime's outside any.
+    pub(crate) fn current_or_global() -> Handle {
+        context::current().unwrap_or_else(|| Handle::global().clone())
+    }
+
     /// The global runtime behind `evloop::spawn` outside any runtime, started on first use.
     pub(crate) fn global() -> &'static Handle {
         static GLOBAL: OnceLock<Runtime> = OnceLock::new();

@@ -4,11 +4,13 @@ use std::fmt;
 use std::future::Future;
 
 use crate::blocking::BlockingPool;
+use crate::reactor::Driver;
 use std::sync::Arc;
 
 use crate::loom::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::scheduler::{current_thread, multi_thread, schedule_local};
 use crate::task::raw::{new_task, Placement, Runnable};
+use crate::task::registry::Registry;
 use crate::task::JoinHandle;
 
 /// Which scheduler a runtime uses.
@@ -19,6 +21,10 @@ pub(crate) enum Scheduler {
 
 pub(crate) struct RuntimeInner {
     pub(crate) scheduler: Scheduler,
+    /// The reactor and timers.
+    pub(crate) driver: Arc<Driver>,
+    /// Every live async task, for shutdown.
+    pub(crate) registry: Registry,
     pub(crate) blocking: BlockingPool,
     /// Tasks (async and blocking) whose future has not been dropped yet.
     live: AtomicUsize,
@@ -37,9 +43,19 @@ impl fmt::Debug for RuntimeInner {
 }
 
 impl RuntimeInner {
-    pub(crate) fn new(scheduler: Scheduler, blocking: BlockingPool) -> RuntimeInner {
+    pub(crate) fn new(
+        scheduler: Scheduler,
+        driver: Arc<Driver>,
+        blocking: BlockingPool,
+    ) -> RuntimeInner {
+        let registry = Registry::new(match &scheduler {
+            Scheduler::MultiThread(shared) => shared.workers.len(),
+            Scheduler::CurrentThread(_) => 1,
+        });
         RuntimeInner {
             scheduler,
+            driver,
+            registry,
             blocking,
             live: AtomicUsize::new(0),
             run_waiting: AtomicBool::new(false),

@@ -7,8 +7,11 @@
 //! # Shutdown, in order
 //! 1. The scheduler stops: workers are woken, see the flag, and exit; the runtime joins them.
 //! 2. Every queued task is dropped (its future's destructors run); tasks woken from now on are
-//!    dropped instead of queued.
-//! 3. The blocking pool stops: queued closures are dropped, running ones are waited for (up to the
+//!    dropped instead of queued; then every task still alive (found in the task registry) is
+//!    woken, and so dropped.
+//! 3. The driver shuts down: tasks waiting on I/O or timers are woken (and dropped), and I/O
+//!    objects that outlive the runtime fail instead of hanging.
+//! 4. The blocking pool stops: queued closures are dropped, running ones are waited for (up to the
 //!    timeout of [`Runtime::shutdown_timeout`]).
 
 mod builder;

@@ -154,6 +154,14 @@ impl Runtime {
             }
             Scheduler::CurrentThread(shared) => shared.shutdown(),
         }
+        // Every task still alive is woken, which (the scheduler being shut down) drops it:
+        // including tasks only reachable through each other's wakers or a JoinHandle.
+        for waker in inner.registry.drain() {
+            waker.wake();
+        }
+        // Tasks waiting on I/O or timers are woken, which (the scheduler being shut down) drops
+        // them.
+        inner.driver.shutdown();
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         inner.blocking.shutdown(remaining);
     }

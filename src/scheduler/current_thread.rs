@@ -21,6 +21,7 @@ use super::multi_thread::{WorkerMetrics, GLOBAL_QUEUE_INTERVAL};
 use super::park::Parker;
 use super::{Local, LocalGuard, LocalKind};
 use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+use crate::reactor::Driver;
 use crate::runtime::RuntimeInner;
 use crate::task::coop;
 use crate::task::raw::Runnable;
@@ -48,6 +49,7 @@ impl CoreLocal {
 struct MainWaker {
     woken: AtomicBool,
     parker: StdArc<Parker>,
+    driver: StdArc<Driver>,
 }
 
 impl Wake for MainWaker {
@@ -57,7 +59,7 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &StdArc<Self>) {
         self.woken.store(true, Ordering::SeqCst);
-        self.parker.unpark();
+        self.parker.unpark_driver(&self.driver);
     }
 }
 
@@ -65,6 +67,7 @@ pub(crate) struct Shared {
     injector: ConcurrentQueue<Runnable>,
     parker: StdArc<Parker>,
     main: StdArc<MainWaker>,
+    driver: StdArc<Driver>,
     driving: AtomicBool,
     /// Threads blocked in `block_on` while another thread drives.
     waiters: Mutex<Vec<Waker>>,
@@ -81,14 +84,16 @@ impl fmt::Debug for Shared {
 }
 
 impl Shared {
-    pub(crate) fn new() -> Shared {
+    pub(crate) fn new(driver: StdArc<Driver>) -> Shared {
         let parker = StdArc::new(Parker::new());
         Shared {
             injector: ConcurrentQueue::unbounded(),
             main: StdArc::new(MainWaker {
                 woken: AtomicBool::new(false),
                 parker: parker.clone(),
+                driver: driver.clone(),
             }),
+            driver,
             parker,
             driving: AtomicBool::new(false),
             waiters: Mutex::new(Vec::new()),
@@ -108,7 +113,7 @@ impl Shared {
             return;
         }
         push_unbounded(&self.injector, runnable);
-        self.parker.unpark();
+        self.parker.unpark_driver(&self.driver);
         if self.shutdown.load(Ordering::SeqCst) {
             self.drain();
         }
@@ -208,9 +213,12 @@ impl Shared {
                 WorkerMetrics::bump(&self.metrics.polls, 1);
                 coop::with_budget(|| task.run());
             }
-            if ran == 0 && !self.main.woken.load(Ordering::SeqCst) {
+            if ran == EVENT_INTERVAL {
+                // Busy: give I/O and timers a non-blocking turn.
+                self.driver.poll_ready();
+            } else if ran == 0 && !self.main.woken.load(Ordering::SeqCst) {
                 WorkerMetrics::bump(&self.metrics.parks, 1);
-                self.parker.park();
+                self.parker.park_or_drive(&self.driver);
             }
         }
     }

@@ -5,6 +5,7 @@
 //! argument rests on (see `multi_thread::idle`).
 
 use crate::loom::{lock, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
+use crate::reactor::Driver;
 
 /// Nobody is parked and no notification is pending.
 const EMPTY: usize = 0;
@@ -12,6 +13,8 @@ const EMPTY: usize = 0;
 const PARKED: usize = 1;
 /// A notification is pending; the next `park` consumes it and returns.
 const NOTIFIED: usize = 2;
+/// The thread is blocked in the driver (the reactor's poller): waking it is `Driver::unpark`.
+const PARKED_DRIVER: usize = 3;
 
 /// A one-thread parking spot.
 #[derive(Debug)]
@@ -28,6 +31,36 @@ impl Parker {
             lock: Mutex::new(()),
             cvar: Condvar::new(),
         }
+    }
+
+    /// Sleeps until unparked, preferably as the thread that drives `driver` (waits for I/O and
+    /// timers). Returns `true` if it drove: then it may also have returned because of I/O or a
+    /// timer, and the caller must look for work woken that way.
+    pub(crate) fn park_or_drive(&self, driver: &Driver) -> bool {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return false;
+        }
+        let drove = driver.try_park(|| {
+            match self
+                .state
+                .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+            {
+                Ok(_) => true,
+                Err(NOTIFIED) => false,
+                Err(actual) => unreachable!("two threads parked on one Parker (state {actual})"),
+            }
+        });
+        if drove {
+            // Whether woken by `unpark`, by I/O or by a timer: consume any notification.
+            self.state.store(EMPTY, SeqCst);
+            return true;
+        }
+        self.park();
+        false
     }
 
     /// Blocks until [`Parker::unpark`] is called, or returns at once if it was called since the
@@ -72,8 +105,21 @@ impl Parker {
     /// Costs one atomic swap when nobody is parked; a lock and a condition-variable signal (a
     /// system call) only when a thread is actually asleep.
     pub(crate) fn unpark(&self) {
+        self.unpark_inner(None);
+    }
+
+    /// [`Parker::unpark`] for a parker that may be parked in `driver` ([`Parker::park_or_drive`]).
+    pub(crate) fn unpark_driver(&self, driver: &Driver) {
+        self.unpark_inner(Some(driver));
+    }
+
+    fn unpark_inner(&self, driver: Option<&Driver>) {
         match self.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => {}
+            PARKED_DRIVER => match driver {
+                Some(driver) => driver.unpark(),
+                None => unreachable!("parked in a driver that the waker does not know"),
+            },
             PARKED => {
                 // Taking the lock orders this notify after the parked thread's wait began.
                 drop(lock(&self.lock));

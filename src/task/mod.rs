@@ -9,6 +9,7 @@ pub(crate) mod coop;
 mod join;
 mod join_set;
 pub(crate) mod raw;
+pub(crate) mod registry;
 mod yield_now;
 
 use std::future::Future;

@@ -8,16 +8,12 @@
 //! The future is wrapped in a [`TaskFuture`] that
 //! 1. catches a panic of the future and hands it to the `JoinHandle` as a value (so a panicking
 //!    task never unwinds through a worker), and
-//! 2. tells the runtime when the future is gone (the live-task count behind `Runtime::run` and
-//!    `metrics().num_alive_tasks()`), and
-//! 3. makes sure the future's destructor runs even on the one path where `async-task` would skip
-//!    it: a detached task that returned `Pending` and kept no waker can never be polled again, and
-//!    `async-task` frees such a task without dropping its future. The wrapper records where its
-//!    future lives in the header's [`OrphanSlot`]; when the header is dropped with the slot still
-//!    armed, the future is dropped there.
+//! 2. when the future is dropped (completed, panicked or cancelled), takes the task's entry out
+//!    of the runtime's task registry and tells the runtime (the live-task count behind
+//!    `Runtime::run` and `metrics().num_alive_tasks()`).
 
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -25,8 +21,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use super::registry::EntryKey;
 use crate::runtime::RuntimeInner;
 use std::sync::Arc;
 
@@ -87,7 +84,9 @@ pub(crate) struct TaskMeta {
     pub(crate) id: Id,
     pub(crate) rt: Arc<RuntimeInner>,
     pub(crate) placement: Placement,
-    orphan: OrphanSlot,
+    /// The task's entry in the runtime's registry (`EntryKey::NONE` if it has none); written
+    /// once, right after the task is created and before it is first scheduled.
+    entry: AtomicUsize,
 }
 
 impl fmt::Debug for TaskMeta {
@@ -99,70 +98,21 @@ impl fmt::Debug for TaskMeta {
     }
 }
 
-/// A type-erased pointer to a task's future plus the function that drops it in place.
-///
-/// # Invariant
-/// The slot is written only by the thread that polls or drops the task's future (`async-task`
-/// gives that thread exclusive access to the future), and read in `TaskMeta::drop`, which runs
-/// when no reference to the task remains. `async-task`'s reference counting (acquire/release)
-/// orders these accesses, so they never overlap.
-struct OrphanSlot(UnsafeCell<Option<ErasedFuture>>);
-
-/// A future's address and the function that drops it in place.
-type ErasedFuture = (*mut (), unsafe fn(*mut ()));
-
-// SAFETY: see the invariant on `OrphanSlot`: accesses never overlap, and the pointer it holds is
-// only dereferenced by the single thread that holds the task exclusively.
-unsafe impl Send for OrphanSlot {}
-// SAFETY: as above.
-unsafe impl Sync for OrphanSlot {}
-
-impl Drop for TaskMeta {
-    fn drop(&mut self) {
-        // SAFETY: `drop` has exclusive access to the header (invariant of `OrphanSlot`).
-        if let Some((ptr, drop_fn)) = unsafe { (*self.orphan.0.get()).take() } {
-            // SAFETY: the slot is armed, so the future at `ptr` is alive and was never dropped;
-            // `async-task` drops the header before it frees the task's memory, so `ptr` is still
-            // valid. Disarming first makes the wrapper's own `Drop` (should it ever run) a no-op.
-            unsafe { drop_fn(ptr) };
-            self.rt.task_dropped();
-        }
-    }
-}
-
-/// Drops the `F` at `ptr`.
-///
-/// # Safety
-/// `ptr` must point to a live `F` that is never used again.
-unsafe fn drop_erased<F>(ptr: *mut ()) {
-    // SAFETY: guaranteed by the caller.
-    unsafe { std::ptr::drop_in_place(ptr.cast::<F>()) }
-}
-
 /// The future `async-task` runs: the user's future plus the bookkeeping in the module doc.
 struct TaskFuture<'a, F> {
     meta: &'a TaskMeta,
     /// # Invariant
-    /// Dropped exactly once: by `TaskFuture::drop` if the orphan slot is armed (or was never
-    /// armed), or by `TaskMeta::drop` through the orphan slot.
+    /// Dropped exactly once, in `TaskFuture::drop`.
     future: ManuallyDrop<F>,
-    armed: bool,
 }
 
 impl<F: Future> Future for TaskFuture<'_, F> {
     type Output = Output<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `future` is structurally pinned: it is never moved out of `self`.
-        let this = unsafe { self.get_unchecked_mut() };
-        if !this.armed {
-            let ptr: *mut F = &mut *this.future;
-            // SAFETY: we are the only thread polling this task (invariant of `OrphanSlot`).
-            unsafe { *this.meta.orphan.0.get() = Some((ptr.cast(), drop_erased::<F>)) };
-            this.armed = true;
-        }
-        // SAFETY: pinned projection, see above.
-        let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+        // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and it is
+        // dropped in place.
+        let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
@@ -173,18 +123,14 @@ impl<F: Future> Future for TaskFuture<'_, F> {
 
 impl<F> Drop for TaskFuture<'_, F> {
     fn drop(&mut self) {
-        let owned = if self.armed {
-            // SAFETY: we are the only thread touching the task (invariant of `OrphanSlot`).
-            unsafe { (*self.meta.orphan.0.get()).take().is_some() }
-        } else {
-            true
-        };
-        if owned {
-            // SAFETY: the slot was armed (or never armed), so nobody dropped the future yet, and
-            // it is not used again.
-            unsafe { ManuallyDrop::drop(&mut self.future) };
-            self.meta.rt.task_dropped();
-        }
+        // SAFETY: dropped exactly once (the invariant of `future`), and never used again.
+        unsafe { ManuallyDrop::drop(&mut self.future) };
+        let entry = EntryKey::from_raw(self.meta.entry.load(Ordering::Relaxed));
+        let waker = self.meta.rt.registry.remove(entry);
+        self.meta.rt.task_dropped();
+        // The registry's waker refers to this very task; dropping it here is fine: the caller
+        // (the runnable or the task handle) still holds a reference.
+        drop(waker);
     }
 }
 
@@ -198,7 +144,6 @@ fn wrap<'a, F: 'a>(future: F) -> impl FnOnce(&'a TaskMeta) -> TaskFuture<'a, F> 
     move |meta| TaskFuture {
         meta,
         future: ManuallyDrop::new(future),
-        armed: false,
     }
 }
 
@@ -220,21 +165,29 @@ where
         id: Id::next(),
         rt,
         placement,
-        orphan: OrphanSlot(UnsafeCell::new(None)),
+        entry: AtomicUsize::new(EntryKey::NONE.to_raw()),
     };
     let make = wrap(future);
     // SAFETY: `spawn_unchecked` is unsafe for three reasons, each handled here:
     // - the future borrows the metadata for `'a`: the metadata lives in the task's header, which
-    //   outlives the future (the future is dropped before the header, or by the header's own drop
-    //   through the orphan slot while the header is still intact);
+    //   outlives the future (`async-task` drops the future before the header);
     // - `Send`: `F` and its output are `Send`, `TaskMeta` is `Send + Sync`, so the runnable may
     //   move between threads;
     // - `'static`: `F` is `'static` and so is the schedule function.
-    unsafe {
+    let (runnable, task) = unsafe {
         async_task::Builder::new()
             .metadata(meta)
             .spawn_unchecked(make, async_task::WithInfo(schedule))
+    };
+    if placement == Placement::Scheduler {
+        let meta = runnable.metadata();
+        match meta.rt.registry.insert(meta.id.0, runnable.waker()) {
+            Ok(entry) => meta.entry.store(entry.to_raw(), Ordering::Relaxed),
+            // The runtime is shutting down: scheduling will drop the task.
+            Err(waker) => drop(waker),
+        }
     }
+    (runnable, task)
 }
 
 #[cfg(test)]
@@ -245,8 +198,10 @@ impl Default for TaskMeta {
         use crate::blocking::{BlockingConfig, BlockingPool};
         use crate::runtime::Scheduler;
         use crate::scheduler::current_thread;
+        let driver = Arc::new(crate::reactor::Driver::new().expect("reactor for a unit test"));
         let rt = RuntimeInner::new(
-            Scheduler::CurrentThread(current_thread::Shared::new()),
+            Scheduler::CurrentThread(current_thread::Shared::new(driver.clone())),
+            driver,
             BlockingPool::new(BlockingConfig::default()),
         );
         rt.task_spawned();
@@ -254,7 +209,7 @@ impl Default for TaskMeta {
             id: Id::next(),
             rt: Arc::new(rt),
             placement: Placement::Scheduler,
-            orphan: OrphanSlot(UnsafeCell::new(None)),
+            entry: AtomicUsize::new(EntryKey::NONE.to_raw()),
         }
     }
 }

@@ -41,10 +41,7 @@
 
 #![forbid(unsafe_code)]
 
-// TEMPORARY: the stand-in driver; once the reactor provides `TimerHandle`, this becomes
-// `use crate::reactor::{timer::TimerKey, TimerHandle};` and `driver_standin.rs` goes.
-mod driver_standin;
-use driver_standin::{TimerHandle, TimerKey};
+use crate::reactor::{timer::TimerKey, TimerHandle};
 
 pub mod error;
 mod interval;

@@ -113,6 +113,21 @@ impl Idle {
         lock(&self.sleepers).contains(&index)
     }
 
+    /// Takes worker `index` off the sleepers list if it is still on it (it woke by itself, from
+    /// the driver), counting it unparked and not searching. Returns `false` if it was not listed
+    /// (a notification already took it off and counted it unparked and searching).
+    pub(crate) fn unpark_worker_by_id(&self, index: usize) -> bool {
+        let mut sleepers = lock(&self.sleepers);
+        match sleepers.iter().position(|&i| i == index) {
+            Some(pos) => {
+                sleepers.swap_remove(pos);
+                self.state.fetch_add(UNPARK_ONE, SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes every sleeper from the list (at shutdown) and returns them.
     pub(crate) fn unpark_all(&self) -> Vec<usize> {
         let mut sleepers = lock(&self.sleepers);

@@ -21,7 +21,10 @@
 //! 5. The injector once more, then sleep.
 //!
 //! # Sleeping and waking
-//! See [`idle`]: producers wake a sleeper only when no worker is searching, and a worker that
+//! A worker with nothing to do becomes the *driver* if no other worker is (it waits in the
+//! reactor's poller for I/O, the nearest timer, or a wake-up); the others sleep on their own
+//! condition variables. Busy workers give the driver a non-blocking turn every
+//! [`DRIVER_INTERVAL`] ticks. See [`idle`]: producers wake a sleeper only when no worker is searching, and a worker that
 //! finds work while searching wakes another if it was the last searcher, so work spreads without
 //! a thundering herd. Waking costs a system call only when a worker is actually asleep.
 //!
@@ -43,7 +46,10 @@ use std::fmt;
 
 use concurrent_queue::ConcurrentQueue;
 
+use std::sync::Arc;
+
 use crate::loom::{fence, AtomicBool, AtomicU64, Ordering};
+use crate::reactor::Driver;
 use crate::scheduler::park::Parker;
 use crate::task::raw::Runnable;
 use idle::Idle;
@@ -57,6 +63,10 @@ pub(crate) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 
 /// How many tasks from the LIFO slot a worker runs in a row before the slot's task has to queue.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// A busy worker gives the driver a non-blocking turn (I/O events, due timers) once every this
+/// many ticks, so that I/O and timers make progress even when no worker is ever idle.
+pub(crate) const DRIVER_INTERVAL: u32 = 61;
 
 /// Per-worker state that other threads touch: the local queue (stolen from), the parker (woken)
 /// and the metrics (read).
@@ -94,6 +104,7 @@ pub(crate) struct Shared {
     pub(crate) workers: Box<[WorkerShared]>,
     pub(crate) idle: Idle,
     pub(crate) shutdown: AtomicBool,
+    pub(crate) driver: Arc<Driver>,
 }
 
 impl fmt::Debug for Shared {
@@ -106,7 +117,7 @@ impl fmt::Debug for Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(num_workers: usize) -> Shared {
+    pub(crate) fn new(num_workers: usize, driver: Arc<Driver>) -> Shared {
         let workers = (0..num_workers)
             .map(|_| WorkerShared {
                 local: queue::local_queue(),
@@ -119,6 +130,7 @@ impl Shared {
             workers,
             idle: Idle::new(num_workers),
             shutdown: AtomicBool::new(false),
+            driver,
         }
     }
 
@@ -146,7 +158,7 @@ impl Shared {
     #[inline]
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
-            self.workers[index].parker.unpark();
+            self.workers[index].parker.unpark_driver(&self.driver);
         }
     }
 
@@ -159,11 +171,11 @@ impl Shared {
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
         for index in self.idle.unpark_all() {
-            self.workers[index].parker.unpark();
+            self.workers[index].parker.unpark_driver(&self.driver);
         }
         // A worker between its last check and `park` is covered by the parker's sticky state.
         for worker in self.workers.iter() {
-            worker.parker.unpark();
+            worker.parker.unpark_driver(&self.driver);
         }
     }
 

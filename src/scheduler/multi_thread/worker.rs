@@ -3,7 +3,9 @@
 use std::cell::Cell;
 
 use super::queue::{self, INJECTOR_BATCH};
-use super::{Shared, WorkerMetrics, WorkerShared, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS};
+use super::{
+    Shared, WorkerMetrics, WorkerShared, DRIVER_INTERVAL, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
+};
 use crate::runtime::RuntimeInner;
 use crate::scheduler::{Local, LocalGuard, LocalKind};
 use crate::task::coop;
@@ -88,6 +90,12 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
     // keeps wake-ups from the dropped futures out of it.
     local.closed.set(true);
     drop(local.lifo.take());
+    // The runtime drains every queue after joining the workers, but with `shutdown_timeout` it
+    // may stop waiting for this one: drop what this worker queued itself (a task woken while it
+    // ran its last poll) so that nothing is left behind.
+    while let Ok(runnable) = shared.workers[index].local.pop() {
+        drop(runnable);
+    }
     drop(guard);
 }
 
@@ -106,6 +114,9 @@ impl Worker<'_> {
 
     fn next_task(&mut self) -> Option<Runnable> {
         self.tick = self.tick.wrapping_add(1);
+        if self.tick % DRIVER_INTERVAL == 0 {
+            self.shared.driver.poll_ready();
+        }
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Ok(task) = self.shared.injector.pop() {
                 self.lifo_polls = 0;
@@ -189,8 +200,17 @@ impl Worker<'_> {
             self.shared.notify_parked();
         }
         loop {
-            self.me.parker.park();
+            let drove = self.me.parker.park_or_drive(&self.shared.driver);
             if self.shared.is_shutdown() {
+                return;
+            }
+            if drove {
+                // I/O or timers may have woken tasks onto this worker: go and look, whether or
+                // not someone notified us.
+                if !self.shared.idle.unpark_worker_by_id(self.index) {
+                    // Removed from the sleepers by a notification, which counted us searching.
+                    self.is_searching = true;
+                }
                 return;
             }
             if !self.shared.idle.is_parked(self.index) {

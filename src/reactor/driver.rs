@@ -1,0 +1,303 @@
+//! [`Driver`]: one runtime's reactor and timer wheel, and the token that makes a parked thread
+//! the one that waits in the operating system.
+//!
+//! A thread with nothing to run calls [`Driver::try_park`]. If no other thread is driving, it
+//! becomes the driver: it waits in the backend (epoll, kqueue, IOCP) until an I/O event, the
+//! nearest timer deadline, or [`Driver::unpark`]; then it fires the due timers and wakes their
+//! tasks. Other idle threads sleep on their own condition variables, so exactly one thread
+//! blocks in the poller at a time and waking any other costs no system call on the reactor.
+//!
+//! Busy workers call [`Driver::poll_ready`] every so many ticks: a non-blocking turn of the
+//! same loop, so that I/O and timers make progress even when no thread is ever idle.
+//!
+//! An idle runtime makes no periodic wake-ups: with no timer armed, the driver waits without a
+//! timeout.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::timer::{TimerKey, Wheel};
+use super::Reactor;
+use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+
+/// What the driving thread is doing, so that arming an earlier timer knows whether to interrupt
+/// its wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    /// Nobody is blocked in the poller.
+    No,
+    /// Blocked until this instant.
+    Until(Instant),
+    /// Blocked with no timeout.
+    Forever,
+}
+
+struct Timers {
+    wheel: Wheel,
+    waiting: Waiting,
+    shut_down: bool,
+}
+
+/// A runtime's I/O and timer driver.
+pub(crate) struct Driver {
+    reactor: Arc<Reactor>,
+    timers: Mutex<Timers>,
+    /// Held by the thread that currently drives (polls the reactor).
+    driving: AtomicBool,
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("reactor", &self.reactor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Driver {
+    pub(crate) fn new() -> io::Result<Driver> {
+        Ok(Driver {
+            reactor: Arc::new(Reactor::new()?),
+            timers: Mutex::new(Timers {
+                wheel: Wheel::new(Instant::now()),
+                waiting: Waiting::No,
+                shut_down: false,
+            }),
+            driving: AtomicBool::new(false),
+        })
+    }
+
+    /// The reactor I/O objects register with.
+    pub(crate) fn reactor(&self) -> &Arc<Reactor> {
+        &self.reactor
+    }
+
+    fn try_acquire(&self) -> bool {
+        !self.driving.load(Ordering::Relaxed)
+            && self
+                .driving
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    fn release(&self) {
+        self.driving.store(false, Ordering::Release);
+    }
+
+    /// If no other thread drives, calls `before_wait` (the caller's last chance to see a pending
+    /// notification: if it returns `false` the wait is skipped) and waits for I/O, the nearest
+    /// timer or [`Driver::unpark`], then fires due timers. Returns `false` without waiting if
+    /// another thread drives.
+    pub(crate) fn try_park(&self, before_wait: impl FnOnce() -> bool) -> bool {
+        if !self.try_acquire() {
+            return false;
+        }
+        if before_wait() {
+            self.turn(None);
+        }
+        self.release();
+        true
+    }
+
+    /// A non-blocking turn: dispatch ready I/O and fire due timers, unless another thread drives.
+    pub(crate) fn poll_ready(&self) {
+        if self.try_acquire() {
+            self.turn(Some(Duration::ZERO));
+            self.release();
+        }
+    }
+
+    /// Makes the driving thread's wait return.
+    pub(crate) fn unpark(&self) {
+        // A failed write to the wake-up descriptor leaves the driver asleep until its next
+        // event or deadline; there is nobody to report it to, and retrying cannot help.
+        let _ = self.reactor.notify();
+    }
+
+    /// One turn of the loop; the caller holds the driving token.
+    fn turn(&self, max_wait: Option<Duration>) {
+        let timeout = {
+            let mut timers = lock(&self.timers);
+            let until_timer = timers
+                .wheel
+                .next_deadline()
+                .map(|at| at.saturating_duration_since(Instant::now()));
+            let timeout = match (max_wait, until_timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if timeout != Some(Duration::ZERO) {
+                timers.waiting = match timeout {
+                    None => Waiting::Forever,
+                    Some(t) => Waiting::Until(Instant::now() + t),
+                };
+            }
+            timeout
+        };
+        // An error from the backend (other than an interrupted wait) means the poller itself is
+        // broken; the timers below still fire, and the next turn tries again.
+        let _ = self.reactor.poll(timeout);
+        self.fire_timers();
+    }
+
+    fn fire_timers(&self) {
+        let mut due = Vec::new();
+        {
+            let mut timers = lock(&self.timers);
+            timers.waiting = Waiting::No;
+            timers.wheel.process(Instant::now(), &mut due);
+        }
+        for waker in due {
+            waker.wake();
+        }
+    }
+
+    /// Shuts the driver down: every task waiting on I/O or a timer is woken (and, the runtime
+    /// being shut down, dropped), breaking the cycles between tasks and the driver.
+    pub(crate) fn shutdown(&self) {
+        self.reactor.shutdown();
+        let mut wakers = Vec::new();
+        {
+            let mut timers = lock(&self.timers);
+            timers.shut_down = true;
+            timers.wheel.process(far_future(), &mut wakers);
+        }
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    // ===== Timers =====
+
+    /// Arms a timer that wakes `waker` once `deadline` has passed.
+    pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+        let (key, interrupt) = {
+            let mut timers = lock(&self.timers);
+            let key = timers.wheel.insert(deadline, waker.clone());
+            if timers.shut_down {
+                // Nothing will ever fire it: fire it now, so the task does not hang.
+                let mut wakers = Vec::new();
+                timers.wheel.process(far_future(), &mut wakers);
+                drop(timers);
+                wakers.into_iter().for_each(Waker::wake);
+                return key;
+            }
+            (key, self.earlier_than_wait(&timers))
+        };
+        if interrupt {
+            self.unpark();
+        }
+        key
+    }
+
+    /// Moves a timer to a new deadline, re-arming it if it had fired.
+    pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) {
+        let interrupt = {
+            let mut timers = lock(&self.timers);
+            timers.wheel.reset(key, deadline) && self.earlier_than_wait(&timers)
+        };
+        if interrupt {
+            self.unpark();
+        }
+    }
+
+    /// `Ready` if the timer has fired; otherwise makes `cx`'s waker the one it wakes.
+    pub(crate) fn poll_timer(&self, key: TimerKey, cx: &Context<'_>) -> Poll<()> {
+        let replaced = {
+            let mut timers = lock(&self.timers);
+            if timers.wheel.is_fired(key) {
+                return Poll::Ready(());
+            }
+            timers.wheel.update_waker(key, cx.waker())
+        };
+        // Dropped outside the lock: dropping a waker can drop a task and the timers it holds.
+        drop(replaced);
+        Poll::Pending
+    }
+
+    /// Removes a timer, fired or not.
+    pub(crate) fn remove_timer(&self, key: TimerKey) {
+        let waker = {
+            let mut timers = lock(&self.timers);
+            let waker = timers.wheel.take_waker(key);
+            timers.wheel.remove(key);
+            waker
+        };
+        drop(waker);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn contains_timer(&self, key: TimerKey) -> bool {
+        lock(&self.timers).wheel.contains(key)
+    }
+
+    /// Whether the wheel's next deadline is now earlier than what the driving thread waits for.
+    fn earlier_than_wait(&self, timers: &Timers) -> bool {
+        match (timers.waiting, timers.wheel.next_deadline()) {
+            (Waiting::No, _) | (_, None) => false,
+            (Waiting::Forever, Some(_)) => true,
+            (Waiting::Until(at), Some(next)) => next < at,
+        }
+    }
+}
+
+/// An instant later than every deadline a timer can have (the time types cap deadlines at 30
+/// years from when they are set).
+fn far_future() -> Instant {
+    let now = Instant::now();
+    now.checked_add(Duration::from_secs(86400 * 365 * 31))
+        .unwrap_or(now)
+}
+
+/// A handle to the current runtime's timers: what the time types are written against.
+#[derive(Clone)]
+pub(crate) struct TimerHandle {
+    driver: Arc<Driver>,
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerHandle").finish_non_exhaustive()
+    }
+}
+
+impl TimerHandle {
+    /// The timers of the current runtime, or of the global runtime outside any. Never panics.
+    pub(crate) fn current() -> TimerHandle {
+        TimerHandle {
+            driver: crate::runtime::Handle::current_or_global()
+                .inner
+                .driver
+                .clone(),
+        }
+    }
+
+    pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+        self.driver.insert_timer(deadline, waker)
+    }
+
+    pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) {
+        self.driver.reset_timer(key, deadline);
+    }
+
+    pub(crate) fn poll_elapsed(&self, key: TimerKey, cx: &Context<'_>) -> Poll<()> {
+        self.driver.poll_timer(key, cx)
+    }
+
+    pub(crate) fn remove(&self, key: TimerKey) {
+        self.driver.remove_timer(key);
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn contains(&self, key: TimerKey) -> bool {
+        self.driver.contains_timer(key)
+    }
+}

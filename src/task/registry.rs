@@ -1,0 +1,155 @@
+//! The registry of a runtime's live tasks: how shutdown reaches every unfinished future.
+//!
+//! Each async task, when spawned, leaves a clone of its own waker here; it takes the entry back
+//! when its future is dropped (completed, panicked or cancelled). At shutdown the runtime drains
+//! the registry and wakes every waker: the scheduler, being shut down, drops the runnable, which
+//! cancels the task and drops its future. That reaches the futures nothing else can: tasks whose
+//! wakers sit in each other's futures (a cycle), in their own future, or outside the runtime, and
+//! tasks whose `JoinHandle` is still held.
+//!
+//! The registry is sharded by task ID, each shard behind its own lock, so that no single lock is
+//! on the spawn path (invariant 2): a lock is taken for a few instructions on spawn and on
+//! completion, and two workers rarely want the same shard at once.
+
+use std::task::Waker;
+
+use crate::loom::{lock, Mutex};
+
+/// Shards per worker: enough that concurrent spawns and completions on different workers
+/// rarely meet on one shard.
+const SHARDS_PER_WORKER: usize = 4;
+
+#[repr(align(128))]
+struct Shard {
+    inner: Mutex<ShardInner>,
+}
+
+#[derive(Default)]
+struct ShardInner {
+    slots: Vec<Option<Waker>>,
+    free: Vec<usize>,
+    /// Set by `drain`: later insertions are refused.
+    closed: bool,
+}
+
+pub(crate) struct Registry {
+    shards: Box<[Shard]>,
+    /// `shards.len() - 1`; the length is a power of two.
+    mask: usize,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("shards", &self.shards.len())
+            .finish()
+    }
+}
+
+/// Where a task's entry lives: shard in the low bits, slot above them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntryKey(usize);
+
+impl EntryKey {
+    /// A key that names no entry (tasks that are not registered).
+    pub(crate) const NONE: EntryKey = EntryKey(usize::MAX);
+
+    pub(crate) fn to_raw(self) -> usize {
+        self.0
+    }
+
+    pub(crate) fn from_raw(raw: usize) -> EntryKey {
+        EntryKey(raw)
+    }
+}
+
+impl Registry {
+    pub(crate) fn new(num_workers: usize) -> Registry {
+        let n = (num_workers.max(1) * SHARDS_PER_WORKER).next_power_of_two();
+        let shards = (0..n)
+            .map(|_| Shard {
+                inner: Mutex::new(ShardInner::default()),
+            })
+            .collect();
+        Registry {
+            shards,
+            mask: n - 1,
+        }
+    }
+
+    fn shard_bits(&self) -> u32 {
+        self.mask.count_ones()
+    }
+
+    /// Registers the task with ID `id` by its waker. Returns `None` (and gives the waker back
+    /// to be dropped) once the registry was drained: the runtime is shutting down.
+    pub(crate) fn insert(&self, id: u64, waker: Waker) -> Result<EntryKey, Waker> {
+        let shard = (id as usize) & self.mask;
+        let mut inner = lock(&self.shards[shard].inner);
+        if inner.closed {
+            return Err(waker);
+        }
+        let slot = match inner.free.pop() {
+            Some(slot) => {
+                inner.slots[slot] = Some(waker);
+                slot
+            }
+            None => {
+                inner.slots.push(Some(waker));
+                inner.slots.len() - 1
+            }
+        };
+        Ok(EntryKey((slot << self.shard_bits()) | shard))
+    }
+
+    /// Removes an entry, returning its waker (drop it outside any lock of the caller).
+    pub(crate) fn remove(&self, key: EntryKey) -> Option<Waker> {
+        if key == EntryKey::NONE {
+            return None;
+        }
+        let shard = key.0 & self.mask;
+        let slot = key.0 >> self.shard_bits();
+        let mut inner = lock(&self.shards[shard].inner);
+        let waker = inner.slots.get_mut(slot)?.take();
+        if waker.is_some() {
+            inner.free.push(slot);
+        }
+        waker
+    }
+
+    /// Closes the registry and returns every waker left in it.
+    pub(crate) fn drain(&self) -> Vec<Waker> {
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            let mut inner = lock(&shard.inner);
+            inner.closed = true;
+            inner.free.clear();
+            all.extend(inner.slots.drain(..).flatten());
+        }
+        all
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_remove_drain() {
+        let registry = Registry::new(2);
+        let a = registry.insert(1, Waker::noop().clone()).unwrap();
+        let b = registry.insert(2, Waker::noop().clone()).unwrap();
+        let c = registry.insert(9, Waker::noop().clone()).unwrap();
+        assert_ne!(a, b);
+        assert!(registry.remove(b).is_some());
+        assert!(registry.remove(b).is_none(), "removed twice");
+        assert!(registry.remove(EntryKey::NONE).is_none());
+        // The freed slot is reused.
+        let d = registry.insert(2, Waker::noop().clone()).unwrap();
+        assert_eq!(b, d);
+        assert_eq!(registry.drain().len(), 3);
+        assert!(registry.insert(3, Waker::noop().clone()).is_err());
+        assert!(registry.remove(a).is_none());
+        assert!(registry.remove(c).is_none());
+    }
+}
