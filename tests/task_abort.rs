@@ -135,21 +135,22 @@ rt_test! {
         let drops = DropCounter::new();
         let a = rt.spawn(track_drop(drops.token(), std::future::pending::<()>()));
         let b = rt.spawn(track_drop(drops.token(), std::future::pending::<()>()));
-        let a = rt.block_on(async move {
+        // Another task aborts `a` and awaits it.
+        let a_result = rt.block_on(async move {
             evloop::spawn(async move {
                 a.abort();
-                a
+                a.await
             })
             .await
             .unwrap()
         });
+        assert_cancelled(a_result);
         let b = thread::spawn(move || {
             b.abort();
             b
         })
         .join()
         .unwrap();
-        assert_cancelled(rt.block_on(a));
         assert_cancelled(rt.block_on(b));
         rt.block_on(util::yield_until(|| drops.get() >= 2));
         drop(rt);

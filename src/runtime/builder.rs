@@ -1,6 +1,6 @@
 use std::fmt;
 use std::io;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, Weak};
 use std::time::Duration;
 
 use super::inner::{RuntimeInner, Scheduler};
@@ -207,14 +207,16 @@ impl Builder {
         };
 
         // Blocking threads enter the runtime's context; the runtime does not exist yet, so they
-        // find it through this cell, filled right below.
-        let cell: Arc<OnceLock<Handle>> = Arc::new(OnceLock::new());
+        // find it through this cell, filled right below. The cell holds a weak reference: the
+        // pool (inside the runtime) owns this closure, and a strong one would be a cycle.
+        let cell: Arc<OnceLock<Weak<RuntimeInner>>> = Arc::new(OnceLock::new());
         let start = {
             let cell = cell.clone();
             let user = self.on_thread_start.clone();
             Arc::new(move || {
-                if let Some(handle) = cell.get() {
-                    std::mem::forget(context::set_current(handle.clone()));
+                if let Some(inner) = cell.get().and_then(Weak::upgrade) {
+                    // For the thread's whole life: it exits before the runtime is gone.
+                    std::mem::forget(context::set_current(Handle { inner }));
                 }
                 if let Some(user) = &user {
                     user();
@@ -230,8 +232,8 @@ impl Builder {
             on_thread_stop: self.on_thread_stop.clone(),
         });
         let inner = Arc::new(RuntimeInner::new(scheduler, driver, blocking));
+        let _ = cell.set(Arc::downgrade(&inner));
         let handle = Handle { inner };
-        let _ = cell.set(handle.clone());
 
         let mut runtime = Runtime::from_parts(handle.clone());
         if self.kind == Kind::MultiThread {

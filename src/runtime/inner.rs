@@ -8,7 +8,7 @@ use crate::reactor::Driver;
 use std::sync::Arc;
 
 use crate::loom::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
-use crate::scheduler::{current_thread, multi_thread, schedule_local};
+use crate::scheduler::{current_thread, multi_thread, schedule_local, Reason};
 use crate::task::raw::{new_task, Placement, Runnable};
 use crate::task::registry::Registry;
 use crate::task::JoinHandle;
@@ -85,7 +85,7 @@ impl RuntimeInner {
         F::Output: Send + 'static,
     {
         let (runnable, task) = new_task(self.clone(), Placement::Scheduler, future);
-        self.schedule_runnable(runnable, true);
+        self.schedule_runnable(runnable, Reason::Spawned);
         JoinHandle::new(task)
     }
 
@@ -102,6 +102,11 @@ impl RuntimeInner {
 
     /// The schedule function of every task (see `task::raw`).
     pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
+        let reason = if yielded {
+            Reason::Yielded
+        } else {
+            Reason::Woken
+        };
         let meta = runnable.metadata();
         if meta.placement == Placement::Blocking {
             let rt = meta.rt.clone();
@@ -110,7 +115,7 @@ impl RuntimeInner {
         }
         let rt: *const RuntimeInner = Arc::as_ptr(&meta.rt);
         // Fast path: this thread drives `rt`, and keeps it alive while it does.
-        if let Err(runnable) = schedule_local(rt, runnable, yielded) {
+        if let Err(runnable) = schedule_local(rt, runnable, reason) {
             // Slow path: keep the runtime alive ourselves, since the runnable (and with it the
             // task's reference to the runtime) may be gone as soon as it is pushed.
             let rt = runnable.metadata().rt.clone();
@@ -118,8 +123,8 @@ impl RuntimeInner {
         }
     }
 
-    fn schedule_runnable(&self, runnable: Runnable, to_back: bool) {
-        if let Err(runnable) = schedule_local(self, runnable, to_back) {
+    fn schedule_runnable(&self, runnable: Runnable, reason: Reason) {
+        if let Err(runnable) = schedule_local(self, runnable, reason) {
             self.schedule_remote(runnable);
         }
     }

@@ -58,13 +58,24 @@ impl Drop for LocalGuard {
     }
 }
 
+/// Why a runnable is being scheduled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// A new task's first schedule.
+    Spawned,
+    /// Woken by another task or a resource.
+    Woken,
+    /// Woken by itself while running: `yield_now`, or a resource whose poll budget ran out.
+    Yielded,
+}
+
 /// Schedules `runnable` through the current thread's `Local` if that thread drives `rt`;
 /// gives the runnable back otherwise.
 #[inline]
 pub(crate) fn schedule_local(
     rt: *const RuntimeInner,
     runnable: Runnable,
-    yielded: bool,
+    reason: Reason,
 ) -> Result<(), Runnable> {
     LOCAL.with(|l| {
         let ptr = l.get();
@@ -78,7 +89,7 @@ pub(crate) fn schedule_local(
             return Err(runnable);
         }
         match &local.kind {
-            LocalKind::Worker(worker) => worker.schedule(local.rt, runnable, yielded),
+            LocalKind::Worker(worker) => worker.schedule(local.rt, runnable, reason),
             LocalKind::Current(core) => core.schedule(runnable),
         }
         Ok(())

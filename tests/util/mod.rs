@@ -251,11 +251,9 @@ impl DropCounter {
 }
 
 /// Wraps `future` so that dropping it (finished or not, polled or not) drops `token`.
-pub fn track_drop<F: Future>(token: DropToken, future: F) -> impl Future<Output = F::Output> {
-    async move {
-        let _token = token;
-        future.await
-    }
+pub async fn track_drop<F: Future>(token: DropToken, future: F) -> F::Output {
+    let _token = token;
+    future.await
 }
 
 /// Counts polls of the futures wrapped with [`PollCounter::wrap`].

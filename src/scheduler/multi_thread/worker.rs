@@ -7,7 +7,7 @@ use super::{
     Shared, WorkerMetrics, WorkerShared, DRIVER_INTERVAL, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
 };
 use crate::runtime::RuntimeInner;
-use crate::scheduler::{Local, LocalGuard, LocalKind};
+use crate::scheduler::{Local, LocalGuard, LocalKind, Reason};
 use crate::task::coop;
 use crate::task::raw::Runnable;
 
@@ -25,19 +25,28 @@ pub(crate) struct WorkerLocal {
 impl WorkerLocal {
     /// Schedules `runnable` from this worker's own thread.
     ///
-    /// `to_back` is set for new tasks and for tasks that woke themselves (yield); other wake-ups
-    /// go to the LIFO slot.
+    /// New tasks and tasks that yielded go to the back of the local queue; other wake-ups go to
+    /// the LIFO slot. A yield does not wake a sleeping worker: it re-queues a task that this
+    /// worker just popped, so it adds no work that was not visible before, and this worker runs
+    /// it soon anyway (waking a sibling for it would cost a fence on every yield).
     #[inline]
-    pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, to_back: bool) {
+    pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, reason: Reason) {
         if self.closed.get() {
             drop(runnable);
             return;
         }
         let shared = rt.multi_thread();
-        if to_back {
-            self.push_back(shared, runnable);
-        } else if let Some(prev) = self.lifo.replace(Some(runnable)) {
-            self.push_back(shared, prev);
+        match reason {
+            Reason::Spawned => self.push_back(shared, runnable),
+            Reason::Yielded => {
+                let me = &shared.workers[self.index];
+                queue::push_local_or_overflow(&me.local, &shared.injector, runnable);
+            }
+            Reason::Woken => {
+                if let Some(prev) = self.lifo.replace(Some(runnable)) {
+                    self.push_back(shared, prev);
+                }
+            }
         }
     }
 
