@@ -16,8 +16,12 @@
 //! |---|---|
 //! | [`runtime`] | [`Builder`](runtime::Builder), [`Runtime`](runtime::Runtime), [`Handle`](runtime::Handle), metrics, shutdown |
 //! | [`task`] | [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet), [`yield_now`](task::yield_now), [`spawn_blocking`](task::spawn_blocking) |
+//! | [`time`] | [`sleep`](time::sleep), [`timeout`](time::timeout), [`interval`](time::interval): timers in the reactor's hierarchical wheel |
+//! | [`io`] | the `futures-io` traits and helpers, [`Async`](io::Async) for any file descriptor, async stdio |
+//! | [`fs`] | files and directories, on the blocking pool |
 //! | [`blocking`] | the blocking thread pool's adapter [`Unblock`](blocking::Unblock) |
 //! | `scheduler` (internal) | the multi-thread work-stealing scheduler and the current-thread one |
+//! | `reactor` (internal) | the epoll backend, readiness sources, the timer wheel and the per-runtime driver |
 //! | `loom` (internal) | the synchronization facade that model checks swap out |
 //!
 //! ## The path of a task

@@ -166,7 +166,6 @@ rt_test! {
 
     /// A future whose destructor panics when the finished task drops it: the output is still
     /// delivered (or the panic reported), and the worker that ran it keeps working.
-    #[ignore = "runtime bug: a panic in a task future's destructor aborts the whole process"]
     fn panic_in_destructor_after_completion(rt) {
         let handle = rt.spawn(PanicOnDrop { output: Some(3) });
         let result = rt.block_on(handle);
@@ -176,7 +175,6 @@ rt_test! {
 
     /// A pending future whose destructor panics when it is aborted: the abort is reported and
     /// the worker that dropped it keeps working.
-    #[ignore = "runtime bug: a panic in a task future's destructor aborts the whole process"]
     fn panic_in_destructor_on_abort(rt) {
         let started = util::Flag::new();
         let handle = {

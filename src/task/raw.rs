@@ -123,8 +123,13 @@ impl<F: Future> Future for TaskFuture<'_, F> {
 
 impl<F> Drop for TaskFuture<'_, F> {
     fn drop(&mut self) {
-        // SAFETY: dropped exactly once (the invariant of `future`), and never used again.
-        unsafe { ManuallyDrop::drop(&mut self.future) };
+        let future = &mut self.future;
+        // A destructor that panics must not unwind into `async-task`, which would abort the
+        // process; the panic is reported by the panic hook and the task still ends normally.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: dropped exactly once (the invariant of `future`), and never used again.
+            unsafe { ManuallyDrop::drop(future) };
+        }));
         let entry = EntryKey::from_raw(self.meta.entry.load(Ordering::Relaxed));
         let waker = self.meta.rt.registry.remove(entry);
         self.meta.rt.task_dropped();

@@ -105,6 +105,10 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
     while let Ok(runnable) = shared.workers[index].local.pop() {
         drop(runnable);
     }
+    // Likewise for what its last poll may have spilled into the injector.
+    while let Ok(runnable) = shared.injector.pop() {
+        drop(runnable);
+    }
     drop(guard);
 }
 

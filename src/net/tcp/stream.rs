@@ -1,0 +1,663 @@
+//! [`TcpStream`].
+
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use rustix::net::SocketType;
+
+use crate::io::Async;
+use crate::net::addr::{try_each, ToSocketAddrs};
+use crate::net::tcp::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::net::{poll, sys};
+
+/// A TCP connection.
+///
+/// Made by [`connect`](TcpStream::connect) or returned by
+/// [`TcpListener::accept`](crate::net::TcpListener::accept). Read and write it through the
+/// [`AsyncRead`] and [`AsyncWrite`] traits (with [`AsyncReadExt`](crate::io::AsyncReadExt) and
+/// [`AsyncWriteExt`](crate::io::AsyncWriteExt) for `read`, `write_all` and friends), which are
+/// implemented for both `TcpStream` and `&TcpStream`; or with the `try_*` methods after
+/// [`readable`](TcpStream::readable) / [`writable`](TcpStream::writable).
+///
+/// Dropping the stream closes the connection. [Closing](AsyncWrite::poll_close) it (or calling
+/// [`shutdown`](TcpStream::shutdown) with [`Shutdown::Write`]) only ends the outgoing direction:
+/// the peer reads end-of-file, and can still send.
+///
+/// # Sharing between tasks
+/// Through `&TcpStream` one task may read while another writes. Two tasks reading (or two
+/// writing) at the same time are not supported: each direction has one waiting slot, and the
+/// later waiter displaces the earlier, which may then miss its wake-up. To hand the two
+/// directions to different tasks, [`into_split`](TcpStream::into_split) the stream.
+///
+/// ```
+/// use evloop::io::{AsyncReadExt, AsyncWriteExt};
+/// use evloop::net::{TcpListener, TcpStream};
+///
+/// # fn main() -> std::io::Result<()> {
+/// evloop::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///
+///     client.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     server.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     Ok(())
+/// })
+/// # }
+/// ```
+pub struct TcpStream {
+    io: Async<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr`.
+    ///
+    /// If `addr` resolves to several addresses, each is tried in turn until a connection is
+    /// made; if none succeeds, the error of the last attempt is returned. The connection is
+    /// made without blocking the thread: the socket is created non-blocking and the task waits
+    /// for the handshake to finish. A port nobody listens on fails with
+    /// [`ErrorKind::ConnectionRefused`](io::ErrorKind::ConnectionRefused).
+    ///
+    /// # Errors
+    /// If resolution fails or no address accepts the connection.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let stream = TcpStream::connect(addr).await?;
+    ///     assert_eq!(stream.peer_addr()?, addr);
+    ///
+    ///     drop(listener);
+    ///     let refused = TcpStream::connect(addr).await.unwrap_err();
+    ///     assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        try_each(&addr, TcpStream::connect_addr).await
+    }
+
+    /// Connects to one address.
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let fd = sys::socket(sys::family_of(&addr), SocketType::STREAM)?;
+        let io = Async::new(std::net::TcpStream::from(fd))?;
+        sys::connect(&io, &addr).await?;
+        Ok(TcpStream { io })
+    }
+
+    /// The address of the peer.
+    ///
+    /// # Errors
+    /// If the connection is gone (`NotConnected`).
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address of the connection.
+    ///
+    /// # Errors
+    /// If the system call fails.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert!(stream.local_addr()?.ip().is_loopback());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Sets `TCP_NODELAY`: when `true`, small writes are sent at once instead of being held back
+    /// to coalesce with later ones (Nagle's algorithm).
+    ///
+    /// # Errors
+    /// If the system call fails.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_nodelay(true)?;
+    ///     assert!(stream.nodelay()?);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set; see [`set_nodelay`](TcpStream::set_nodelay).
+    ///
+    /// # Errors
+    /// If the system call fails.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Sets `SO_LINGER`: with `Some(duration)`, closing the socket waits up to `duration` for
+    /// unsent data to go out (with `Some(Duration::ZERO)` it resets the connection at once,
+    /// discarding unsent data); with `None` (the default), closing returns at once and the
+    /// system sends what is left in the background.
+    ///
+    /// Note that a nonzero linger makes the `close` that drops the stream block the thread for
+    /// up to `duration`.
+    ///
+    /// # Errors
+    /// If the system call fails.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_linger(Some(Duration::ZERO))?;
+    ///     assert_eq!(stream.linger()?, Some(Duration::ZERO));
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        Ok(rustix::net::sockopt::set_socket_linger(self, linger)?)
+    }
+
+    /// The `SO_LINGER` setting; see [`set_linger`](TcpStream::set_linger).
+    ///
+    /// # Errors
+    /// If the system call fails.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        Ok(rustix::net::sockopt::socket_linger(self)?)
+    }
+
+    /// Sets the IP time-to-live of the packets sent (`IP_TTL`).
+    ///
+    /// # Errors
+    /// If the system refuses the value.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_ttl(16)?;
+    ///     assert_eq!(stream.ttl()?, 16);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The IP time-to-live; see [`set_ttl`](TcpStream::set_ttl).
+    ///
+    /// # Errors
+    /// If the system call fails.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Takes the pending error of the socket (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    /// If the system call fails.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Shuts down the reading side, the writing side, or both, at once (this does not wait).
+    ///
+    /// After `Shutdown::Write` the peer reads end-of-file once it has read what was sent, and
+    /// writes here fail; reading still works, so a request can be ended this way while its
+    /// response is read. [Closing](AsyncWrite::poll_close) the stream does the same.
+    ///
+    /// # Errors
+    /// If the socket is not connected.
+    ///
+    /// ```
+    /// use evloop::io::AsyncReadExt;
+    /// use evloop::net::{TcpListener, TcpStream};
+    /// use std::net::Shutdown;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.shutdown(Shutdown::Write)?;
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(server.read(&mut buf).await?, 0, "end-of-file");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the stream is readable: data, end-of-file or an error is waiting, so a
+    /// [`try_read`](TcpStream::try_read) would not fail with `WouldBlock`, unless another reader
+    /// took the data first (then wait again).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    ///
+    /// ```
+    /// use evloop::io::AsyncWriteExt;
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hello").await?;
+    ///
+    ///     let mut buf = [0; 16];
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         match server.try_read(&mut buf) {
+    ///             Ok(n) => break n,
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hello");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await
+    }
+
+    /// Waits until the stream is writable: a [`try_write`](TcpStream::try_write) would not fail
+    /// with `WouldBlock` (it may still fail, for example because the peer has gone).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     client.writable().await?;
+    ///     assert_eq!(client.try_write(b"now")?, 3);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await
+    }
+
+    /// Polls for readability; see [`readable`](TcpStream::readable). Stores the task's waker
+    /// when it returns `Pending`.
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_readable(cx)
+    }
+
+    /// Polls for writability; see [`writable`](TcpStream::writable). Stores the task's waker
+    /// when it returns `Pending`.
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_writable(cx)
+    }
+
+    /// Reads what is available into `buf` without waiting: `Ok(0)` at end-of-file (or for an
+    /// empty `buf`), `WouldBlock` if nothing has arrived. Pair it with
+    /// [`readable`](TcpStream::readable).
+    ///
+    /// # Errors
+    /// `WouldBlock` when no data is waiting; any error of the connection.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(&mut self.io.get_ref(), buf)
+    }
+
+    /// Like [`try_read`](TcpStream::try_read), into several buffers in order.
+    ///
+    /// # Errors
+    /// As for [`try_read`](TcpStream::try_read).
+    pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        Read::read_vectored(&mut self.io.get_ref(), bufs)
+    }
+
+    /// Writes as much of `buf` as the socket's send buffer takes, without waiting; `WouldBlock`
+    /// if it is full. Pair it with [`writable`](TcpStream::writable).
+    ///
+    /// # Errors
+    /// `WouldBlock` when the send buffer is full; any error of the connection.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        Write::write(&mut self.io.get_ref(), buf)
+    }
+
+    /// Like [`try_write`](TcpStream::try_write), from several buffers in order.
+    ///
+    /// # Errors
+    /// As for [`try_write`](TcpStream::try_write).
+    pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        Write::write_vectored(&mut self.io.get_ref(), bufs)
+    }
+
+    /// Waits for data and copies it into `buf` without consuming it: the next read returns the
+    /// same bytes. Returns `Ok(0)` at end-of-file.
+    ///
+    /// # Errors
+    /// Any error of the connection.
+    ///
+    /// ```
+    /// use evloop::io::{AsyncReadExt, AsyncWriteExt};
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     client.write_all(b"x").await?;
+    ///
+    ///     let mut buf = [0; 1];
+    ///     assert_eq!(server.peek(&mut buf).await?, 1);
+    ///     assert_eq!(server.read(&mut buf).await?, 1, "still there");
+    ///     assert_eq!(&buf, b"x");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_with(|stream| stream.peek(buf)).await
+    }
+
+    /// Polls for data to [`peek`](TcpStream::peek) at. Stores the task's waker when it returns
+    /// `Pending`.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        poll::poll_read(&self.io, cx, |stream| stream.peek(buf))
+    }
+
+    /// Splits the stream into a reading and a writing half that borrow it; use them in two
+    /// futures that run concurrently (`join!`, `select!`).
+    ///
+    /// ```
+    /// use evloop::io::{AsyncReadExt, AsyncWriteExt};
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let (mut from_client, mut to_client) = server.split();
+    ///
+    ///     // Answer each byte while the client is still sending.
+    ///     let echo = async {
+    ///         let mut byte = [0; 1];
+    ///         while from_client.read(&mut byte).await? == 1 {
+    ///             to_client.write_all(&byte).await?;
+    ///         }
+    ///         to_client.close().await
+    ///     };
+    ///     let talk = async {
+    ///         client.write_all(b"echo").await?;
+    ///         client.close().await?;
+    ///         let mut reply = Vec::new();
+    ///         client.read_to_end(&mut reply).await?;
+    ///         std::io::Result::Ok(reply)
+    ///     };
+    ///     let (echoed, reply) = futures_lite::future::zip(echo, talk).await;
+    ///     echoed?;
+    ///     assert_eq!(reply?, b"echo");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split::split(self)
+    }
+
+    /// Splits the stream into halves that own it, to move into different tasks. Dropping the
+    /// [`OwnedWriteHalf`] shuts down the writing direction (as
+    /// [`shutdown(Shutdown::Write)`](TcpStream::shutdown) does); the connection closes when both
+    /// halves are gone. [`OwnedReadHalf::reunite`] puts the stream back together.
+    ///
+    /// ```
+    /// use evloop::io::{AsyncReadExt, AsyncWriteExt};
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///
+    ///     let (mut reader, mut writer) = client.into_split();
+    ///     let sending = evloop::spawn(async move { writer.write_all(b"hello").await });
+    ///     server.write_all(b"world").await?;
+    ///
+    ///     let mut buf = [0; 5];
+    ///     reader.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"world");
+    ///     server.read_exact(&mut buf).await?;
+    ///     assert_eq!(&buf, b"hello");
+    ///     sending.await??;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split::into_split(Arc::new(self))
+    }
+
+    /// Wraps a connected `std` stream, switching it to non-blocking mode and registering it
+    /// with the current runtime's reactor (the global runtime's outside any).
+    ///
+    /// # Errors
+    /// If the stream cannot be made non-blocking or registered.
+    ///
+    /// ```
+    /// use evloop::net::TcpStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    ///     let stream = TcpStream::from_std(std_stream)?;
+    ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: Async::new(stream)?,
+        })
+    }
+
+    /// Deregisters the stream and returns the `std` stream, still in non-blocking mode (call
+    /// `set_nonblocking(false)` on it for blocking use).
+    ///
+    /// # Errors
+    /// If the reactor fails to deregister the descriptor.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    /// use std::io::Write;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let mut std_stream = stream.into_std()?;
+    ///     std_stream.set_nonblocking(false)?;
+    ///     std_stream.write_all(b"blocking now")?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_inner()
+    }
+}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// Same as [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_fd().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}
+
+// ===== futures-io =====
+//
+// Everything goes through `&Async<std::net::TcpStream>`, whose reads and writes need only a
+// shared reference; the owned stream forwards to the shared one. Flushing is a no-op (TCP has
+// no user-space buffer here); closing shuts down the writing direction.
+
+impl AsyncRead for &TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &self.io).poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &self.io).poll_read_vectored(cx, bufs)
+    }
+}
+
+impl AsyncWrite for &TcpStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the writing direction; see [`TcpStream::shutdown`].
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_read_vectored(cx, bufs)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self).poll_flush(cx)
+    }
+
+    /// Shuts down the writing direction; see [`TcpStream::shutdown`].
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self).poll_close(cx)
+    }
+}
+
