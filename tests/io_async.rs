@@ -313,10 +313,13 @@ fn thousand_sockets_each_woken_exactly_when_written() {
             }
         });
         for (i, polls) in polls.iter().enumerate() {
-            assert_eq!(
-                polls.get(),
-                2,
-                "socket {i}: one poll to start waiting, one after its wake-up"
+            // Two polls: one to start waiting, one after the wake-up. One, if the data had
+            // already arrived when the first poll looked (the wait above sees a poll begin, not
+            // end). Never more: a socket is not woken spuriously.
+            assert!(
+                (1..=2).contains(&polls.get()),
+                "socket {i}: {} polls, expected one or two",
+                polls.get()
             );
         }
     });
