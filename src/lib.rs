@@ -20,6 +20,7 @@
 //! | [`io`] | the `futures-io` traits and helpers, [`Async`](io::Async) for any file descriptor, async stdio |
 //! | [`fs`] | files and directories, on the blocking pool |
 //! | [`blocking`] | the blocking thread pool's adapter [`Unblock`](blocking::Unblock) |
+//! | [`net`] | [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream), [`UdpSocket`](net::UdpSocket), Unix domain sockets, [`lookup_host`](net::lookup_host) |
 //! | `scheduler` (internal) | the multi-thread work-stealing scheduler and the current-thread one |
 //! | `reactor` (internal) | the epoll backend, readiness sources, the timer wheel and the per-runtime driver |
 //! | `loom` (internal) | the synchronization facade that model checks swap out |
@@ -44,6 +45,7 @@ pub mod blocking;
 pub mod fs;
 pub mod io;
 pub(crate) mod loom;
+pub mod net;
 pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;

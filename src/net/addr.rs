@@ -105,7 +105,10 @@ pub(crate) async fn resolve(target: &impl ToSocketAddrs) -> io::Result<Addrs> {
 
 /// Tries `attempt` with each address `target` resolves to, in order; returns the first success,
 /// or the last failure (the error `std` gives when there is no address at all).
-pub(crate) async fn try_each<T, F, Fut>(target: &impl ToSocketAddrs, mut attempt: F) -> io::Result<T>
+pub(crate) async fn try_each<T, F, Fut>(
+    target: &impl ToSocketAddrs,
+    mut attempt: F,
+) -> io::Result<T>
 where
     F: FnMut(SocketAddr) -> Fut,
     Fut: std::future::Future<Output = io::Result<T>>,
@@ -154,9 +157,7 @@ pub(crate) fn no_addresses() -> io::Error {
 /// })
 /// # }
 /// ```
-pub async fn lookup_host(
-    host: impl ToSocketAddrs,
-) -> io::Result<impl Iterator<Item = SocketAddr>> {
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
     resolve(&host).await
 }
 
@@ -296,13 +297,12 @@ impl<T: ToSocketAddrs + ?Sized> sealed::ToSocketAddrsPriv for &T {
     }
 }
 
-use sealed::ToSocketAddrsPriv as _;
-
 #[cfg(test)]
 mod tests {
+    use super::sealed::ToSocketAddrsPriv;
     use super::*;
 
-    fn ready(target: &impl ToSocketAddrs) -> Vec<SocketAddr> {
+    fn ready<T: ToSocketAddrs + ?Sized>(target: &T) -> Vec<SocketAddr> {
         match target.to_target() {
             Target::Ready(addrs) => addrs.unwrap().collect(),
             Target::Lookup(query) => panic!("expected a literal, got a lookup of {query:?}"),
@@ -322,14 +322,12 @@ mod tests {
         assert_eq!(ready(&v4), [v4]);
         assert_eq!(ready(&&&v6), [v6]);
         assert_eq!(ready(&[v4, v6][..]), [v4, v6]);
+        assert_eq!(ready("[::1]:80"), [v6]);
     }
 
     #[test]
     fn names_are_looked_up() {
-        for target in [
-            "localhost:80".to_target(),
-            ("localhost", 80).to_target(),
-        ] {
+        for target in ["localhost:80".to_target(), ("localhost", 80).to_target()] {
             assert!(matches!(target, Target::Lookup(_)), "{target:?}");
         }
     }

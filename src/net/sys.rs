@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, SocketAddrArg, SocketType};
+use rustix::net::addr::SocketAddrArg;
+use rustix::net::{AddressFamily, SocketType};
 
 use crate::io::Async;
 

@@ -186,7 +186,9 @@ impl UdpSocket {
     /// ```
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let target = resolve(&target).await?.next().ok_or_else(no_addresses)?;
-        self.io.write_with(|socket| socket.send_to(buf, target)).await
+        self.io
+            .write_with(|socket| socket.send_to(buf, target))
+            .await
     }
 
     /// Polls to send `buf` to `target`. Stores the task's waker when it returns `Pending`.

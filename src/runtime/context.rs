@@ -14,11 +14,22 @@ thread_local! {
 }
 
 /// Calls `f` with the current handle, or gives `value` back if there is none.
+///
+/// The handle is borrowed, not cloned: cloning would touch the runtime's shared reference count
+/// on every spawn. `f` must not change the current handle (it only spawns).
 pub(crate) fn try_with_current<T, R>(value: T, f: impl FnOnce(&Handle, T) -> R) -> Result<R, T> {
-    let handle = CURRENT.try_with(|current| current.borrow().clone());
-    match handle {
-        Ok(Some(handle)) => Ok(f(&handle, value)),
-        _ => Err(value),
+    let mut value = Some(value);
+    let result = CURRENT.try_with(|current| {
+        let current = current.borrow();
+        let handle = current.as_ref()?;
+        let value = value.take()?;
+        Some(f(handle, value))
+    });
+    match result {
+        Ok(Some(r)) => Ok(r),
+        _ => Err(value
+            .take()
+            .expect("the value is only taken together with a handle")),
     }
 }
 

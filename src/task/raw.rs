@@ -49,7 +49,7 @@ impl fmt::Display for Id {
 /// IDs are handed out to threads in blocks of this size, so that spawning touches the shared
 /// counter once per block instead of once per task (a shared counter is a contended cache line
 /// when several workers spawn at once).
-const ID_BLOCK: u64 = 1024;
+pub(crate) const ID_BLOCK: u64 = 1024;
 
 impl Id {
     pub(crate) fn next() -> Id {

@@ -7,7 +7,7 @@
 //! wakers sit in each other's futures (a cycle), in their own future, or outside the runtime, and
 //! tasks whose `JoinHandle` is still held.
 //!
-//! The registry is sharded by task ID, each shard behind its own lock, so that no single lock is
+//! The registry is sharded by blocks of task IDs, each shard behind its own lock, so that no single lock is
 //! on the spawn path (invariant 2): a lock is taken for a few instructions on spawn and on
 //! completion, and two workers rarely want the same shard at once.
 
@@ -84,7 +84,9 @@ impl Registry {
     /// Registers the task with ID `id` by its waker. Returns `None` (and gives the waker back
     /// to be dropped) once the registry was drained: the runtime is shutting down.
     pub(crate) fn insert(&self, id: u64, waker: Waker) -> Result<EntryKey, Waker> {
-        let shard = (id as usize) & self.mask;
+        // Task IDs are handed out to threads in blocks (see `Id::next`): sharding by block keeps
+        // one thread's spawns on one shard, so the shard's lock stays in that thread's cache.
+        let shard = ((id / crate::task::raw::ID_BLOCK) as usize) & self.mask;
         let mut inner = lock(&self.shards[shard].inner);
         if inner.closed {
             return Err(waker);

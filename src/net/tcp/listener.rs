@@ -35,6 +35,7 @@ use crate::net::{poll, sys};
 /// use evloop::net::TcpListener;
 /// use std::time::Duration;
 ///
+/// # #[allow(dead_code)]
 /// # async fn serve() -> std::io::Result<()> {
 /// let listener = TcpListener::bind("127.0.0.1:8080").await?;
 /// loop {
