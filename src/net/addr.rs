@@ -104,7 +104,7 @@ pub(crate) async fn resolve(target: &impl ToSocketAddrs) -> io::Result<Addrs> {
 }
 
 /// Tries `attempt` with each address `target` resolves to, in order; returns the first success,
-/// or the last failure (the error `std` gives when there is no address at all).
+/// or the last failure, or (like `std`) an `InvalidInput` error if there was no address at all.
 pub(crate) async fn try_each<T, F, Fut>(
     target: &impl ToSocketAddrs,
     mut attempt: F,
@@ -157,7 +157,9 @@ pub(crate) fn no_addresses() -> io::Error {
 /// })
 /// # }
 /// ```
-pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+pub async fn lookup_host(
+    host: impl ToSocketAddrs,
+) -> io::Result<impl Iterator<Item = SocketAddr> + fmt::Debug> {
     resolve(&host).await
 }
 

@@ -214,6 +214,25 @@ impl UdpSocket {
     ///
     /// # Errors
     /// If the system call fails.
+    ///
+    /// ```
+    /// use evloop::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let server = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let addr = server.local_addr()?;
+    ///     evloop::spawn(async move {
+    ///         let client = UdpSocket::bind("127.0.0.1:0").await?;
+    ///         client.send_to(b"0123456789", addr).await
+    ///     });
+    ///     let mut small = [0; 4];
+    ///     let (len, _from) = server.recv_from(&mut small).await?;
+    ///     assert_eq!((len, &small), (4, b"0123"), "the rest of the datagram is dropped");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.read_with(|socket| socket.recv_from(buf)).await
     }

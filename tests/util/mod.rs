@@ -639,3 +639,30 @@ pub fn catch_panic_message<R>(f: impl FnOnce() -> R) -> String {
         Err(payload) => panic_message(&*payload).expect("the panic payload is not a string"),
     }
 }
+
+/// Makes room for `wanted` more open descriptors in this process if the limits allow it:
+/// raises the soft `RLIMIT_NOFILE` towards the hard limit when it is too low, and returns how
+/// many of the `wanted` descriptors the test may use (all of them, or fewer when even the hard
+/// limit is too low, keeping a reserve for the harness and the tests running alongside).
+pub fn open_file_budget(wanted: usize) -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+
+    const RESERVE: u64 = 256;
+    let limit = getrlimit(Resource::Nofile);
+    let needed = wanted as u64 + RESERVE;
+    let soft = limit.current.unwrap_or(u64::MAX);
+    if soft >= needed {
+        return wanted;
+    }
+    let raised = limit.maximum.map_or(needed, |hard| hard.min(needed));
+    if raised > soft {
+        let mut new = limit;
+        new.current = Some(raised);
+        if setrlimit(Resource::Nofile, new).is_ok() {
+            return wanted.min(raised.saturating_sub(RESERVE) as usize);
+        }
+    }
+    let usable = (soft.saturating_sub(RESERVE) as usize).max(16).min(wanted);
+    eprintln!("open-file limit {soft}: using {usable} descriptors instead of {wanted}");
+    usable
+}

@@ -338,6 +338,23 @@ impl TcpStream {
 
     /// Polls for readability; see [`readable`](TcpStream::readable). Stores the task's waker
     /// when it returns `Pending`.
+    ///
+    /// ```
+    /// use evloop::net::{TcpListener, TcpStream};
+    /// use std::future::poll_fn;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.try_write(b"!")?;
+    ///     poll_fn(|cx| server.poll_read_ready(cx)).await?;
+    ///     assert_eq!(server.try_read(&mut [0; 1])?, 1);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.io.poll_readable(cx)
     }

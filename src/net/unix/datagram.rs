@@ -60,6 +60,28 @@ impl UnixDatagram {
     ///
     /// # Errors
     /// If the socket cannot be created or registered.
+    ///
+    /// ```
+    /// use evloop::net::UnixDatagram;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let dir = tempfile::tempdir()?;
+    ///     let path = dir.path().join("log");
+    ///     let log = UnixDatagram::bind(&path)?;
+    ///
+    ///     let client = UnixDatagram::unbound()?;
+    ///     client.connect(&path)?;
+    ///     client.send(b"entry").await?;
+    ///
+    ///     let mut buf = [0; 8];
+    ///     let (len, from) = log.recv_from(&mut buf).await?;
+    ///     assert_eq!(&buf[..len], b"entry");
+    ///     assert!(from.is_unnamed());
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
     }

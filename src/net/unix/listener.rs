@@ -55,6 +55,26 @@ impl UnixListener {
     /// # Errors
     /// If the path exists ([`ErrorKind::AddrInUse`](io::ErrorKind::AddrInUse)), its directory
     /// does not, or the socket cannot be created or registered.
+    ///
+    /// ```
+    /// use evloop::net::UnixListener;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let dir = tempfile::tempdir()?;
+    ///     let path = dir.path().join("socket");
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    ///
+    ///     let again = UnixListener::bind(&path).unwrap_err();
+    ///     assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+    ///     drop(listener);
+    ///     std::fs::remove_file(&path)?; // the file outlives the listener
+    ///     UnixListener::bind(&path)?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }

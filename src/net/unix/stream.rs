@@ -138,6 +138,25 @@ impl UnixStream {
     ///
     /// # Errors
     /// If the socket is not connected.
+    ///
+    /// ```
+    /// use evloop::io::{AsyncReadExt, AsyncWriteExt};
+    /// use evloop::net::UnixStream;
+    /// use std::net::Shutdown;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (mut a, mut b) = UnixStream::pair()?;
+    ///     a.shutdown(Shutdown::Write)?;
+    ///     let mut buf = [0; 4];
+    ///     assert_eq!(b.read(&mut buf).await?, 0, "b sees end-of-file");
+    ///     b.write_all(b"but").await?;
+    ///     a.read_exact(&mut buf[..3]).await?;
+    ///     assert_eq!(&buf[..3], b"but");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
