@@ -20,9 +20,11 @@
 //! | [`io`] | the `futures-io` traits and helpers, [`Async`](io::Async) for any file descriptor, async stdio |
 //! | [`fs`] | files and directories, on the blocking pool |
 //! | [`blocking`] | the blocking thread pool's adapter [`Unblock`](blocking::Unblock) |
+//! | [`sync`] | channels ([`mpsc`](sync::mpsc), [`oneshot`](sync::oneshot), [`broadcast`](sync::broadcast), [`watch`](sync::watch)), [`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock), [`Semaphore`](sync::Semaphore), [`Notify`](sync::Notify), [`Barrier`](sync::Barrier) |
 //! | [`net`] | [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream), [`UdpSocket`](net::UdpSocket), Unix domain sockets, [`lookup_host`](net::lookup_host) |
 //! | `scheduler` (internal) | the multi-thread work-stealing scheduler and the current-thread one |
 //! | `reactor` (internal) | the epoll backend, readiness sources, the timer wheel and the per-runtime driver |
+//! | [`select!`], [`join!`], [`try_join!`] | waiting on several futures at once, from `macros` (internal; helpers under `__private`) |
 //! | `loom` (internal) | the synchronization facade that model checks swap out |
 //!
 //! ## The path of a task
@@ -45,14 +47,18 @@ pub mod blocking;
 pub mod fs;
 pub mod io;
 pub(crate) mod loom;
+mod macros;
 pub mod net;
 pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;
+pub mod sync;
 pub mod task;
 pub mod time;
 
 pub use evloop_macros::{main, test};
+#[doc(hidden)]
+pub use macros::__private;
 pub use task::spawn;
 
 /// Runs a future to completion on the current thread, with the global runtime current.

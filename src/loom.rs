@@ -18,6 +18,12 @@ pub(crate) use std::sync::{
     Condvar, Mutex, MutexGuard,
 };
 
+// The reader-writer lock behind `sync::watch`.
+#[cfg(loom)]
+pub(crate) use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
 /// Locks `mutex`, ignoring poisoning.
 ///
 /// Runtime locks guard plain data whose invariants hold between statements, and no user code runs
