@@ -375,14 +375,21 @@ fn zero_max_blocking_threads_is_an_error() {
     }
 }
 
-/// `start_paused` is refused with `Unsupported` rather than silently ignored.
+/// `start_paused` works on a current-thread runtime and is refused on a multi-thread one.
 #[test]
-fn start_paused_is_unsupported() {
-    let err = Builder::new_current_thread()
+fn start_paused_only_on_current_thread() {
+    let rt = Builder::new_current_thread()
         .start_paused(true)
         .build()
-        .expect_err("paused time is not implemented");
-    assert_eq!(err.kind(), ErrorKind::Unsupported);
+        .expect("paused current-thread runtime");
+    // The sleep is made inside the runtime: made outside, it would belong to the global
+    // runtime, whose clock is not paused.
+    rt.block_on(async { evloop::time::sleep(std::time::Duration::from_secs(3600)).await });
+    let err = Builder::new_multi_thread()
+        .start_paused(true)
+        .build()
+        .expect_err("paused time needs a current_thread runtime");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
 }
 
 /// A builder whose `build` failed can be fixed and used again.

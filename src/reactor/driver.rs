@@ -41,9 +41,56 @@ struct Timers {
     shut_down: bool,
 }
 
+/// The runtime's clock: real time, unless paused (see `time::pause`).
+///
+/// While time was never paused, `now` is `Instant::now()` and takes no lock. Once paused, the
+/// clock reads `base_virtual + (real now - base_real)` while running and `base_virtual` while
+/// paused; `advance` moves `base_virtual` forward.
+struct Clock {
+    ever_paused: AtomicBool,
+    state: Mutex<ClockState>,
+}
+
+struct ClockState {
+    paused: bool,
+    base_real: Instant,
+    base_virtual: Instant,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        let now = Instant::now();
+        Clock {
+            ever_paused: AtomicBool::new(false),
+            state: Mutex::new(ClockState {
+                paused: false,
+                base_real: now,
+                base_virtual: now,
+            }),
+        }
+    }
+
+    fn now(&self) -> Instant {
+        if !self.ever_paused.load(Ordering::Acquire) {
+            return Instant::now();
+        }
+        let state = lock(&self.state);
+        if state.paused {
+            state.base_virtual
+        } else {
+            state.base_virtual + Instant::now().saturating_duration_since(state.base_real)
+        }
+    }
+
+    fn is_paused(&self) -> bool {
+        self.ever_paused.load(Ordering::Acquire) && lock(&self.state).paused
+    }
+}
+
 /// A runtime's I/O and timer driver.
 pub(crate) struct Driver {
     reactor: Arc<Reactor>,
+    clock: Clock,
     timers: Mutex<Timers>,
     /// Held by the thread that currently drives (polls the reactor).
     driving: AtomicBool,
@@ -59,15 +106,58 @@ impl fmt::Debug for Driver {
 
 impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
+        let clock = Clock::new();
         Ok(Driver {
             reactor: Arc::new(Reactor::new()?),
             timers: Mutex::new(Timers {
-                wheel: Wheel::new(Instant::now()),
+                wheel: Wheel::new(clock.now()),
                 waiting: Waiting::No,
                 shut_down: false,
             }),
             driving: AtomicBool::new(false),
+            clock,
         })
+    }
+
+    /// The runtime's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Freezes the clock (`time::pause`). Pausing a paused clock does nothing.
+    pub(crate) fn pause(&self) {
+        let mut state = lock(&self.clock.state);
+        if !state.paused {
+            let real = Instant::now();
+            let ran = real.saturating_duration_since(state.base_real);
+            state.base_virtual += ran;
+            state.base_real = real;
+            state.paused = true;
+        }
+        self.clock.ever_paused.store(true, Ordering::Release);
+    }
+
+    /// Lets the clock run again from where it stands (`time::resume`).
+    pub(crate) fn resume(&self) {
+        let mut state = lock(&self.clock.state);
+        if state.paused {
+            state.base_real = Instant::now();
+            state.paused = false;
+        }
+    }
+
+    /// Moves a paused clock forward by `by` and fires the timers that are then due
+    /// (`time::advance`). Returns `false` if the clock is not paused.
+    pub(crate) fn advance(&self, by: Duration) -> bool {
+        {
+            let mut state = lock(&self.clock.state);
+            if !state.paused {
+                return false;
+            }
+            state.base_virtual += by;
+        }
+        self.fire_timers();
+        true
     }
 
     /// The reactor I/O objects register with.
@@ -119,12 +209,22 @@ impl Driver {
 
     /// One turn of the loop; the caller holds the driving token.
     fn turn(&self, max_wait: Option<Duration>) {
+        let paused = self.clock.is_paused();
         let timeout = {
             let mut timers = lock(&self.timers);
-            let until_timer = timers
-                .wheel
-                .next_deadline()
-                .map(|at| at.saturating_duration_since(Instant::now()));
+            let next = timers.wheel.next_deadline();
+            if paused && max_wait != Some(Duration::ZERO) {
+                if let Some(next) = next {
+                    // Paused time and nothing else to do: jump to the next timer, so that a
+                    // test sleeping an hour takes no time at all.
+                    let mut state = lock(&self.clock.state);
+                    if next > state.base_virtual {
+                        state.base_virtual = next;
+                    }
+                }
+            }
+            let now = self.clock.now();
+            let until_timer = next.map(|at| at.saturating_duration_since(now));
             let timeout = match (max_wait, until_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -132,7 +232,7 @@ impl Driver {
             if timeout != Some(Duration::ZERO) {
                 timers.waiting = match timeout {
                     None => Waiting::Forever,
-                    Some(t) => Waiting::Until(Instant::now() + t),
+                    Some(t) => Waiting::Until(now + t),
                 };
             }
             timeout
@@ -148,7 +248,7 @@ impl Driver {
         {
             let mut timers = lock(&self.timers);
             timers.waiting = Waiting::No;
-            timers.wheel.process(Instant::now(), &mut due);
+            timers.wheel.process(self.clock.now(), &mut due);
         }
         for waker in due {
             waker.wake();
@@ -293,7 +393,7 @@ impl TimerHandle {
 
     /// The runtime's clock.
     pub(crate) fn now(&self) -> Instant {
-        Instant::now()
+        self.driver.now()
     }
 
     #[cfg(test)]

@@ -168,10 +168,8 @@ impl Builder {
         self
     }
 
-    /// Starts the runtime with time paused (current-thread runtime only).
-    ///
-    /// Paused time is not implemented yet: `build` returns an `Unsupported` error when this is
-    /// set, rather than running timers in real time behind the caller's back.
+    /// Starts the runtime with time paused (current-thread runtime only); see
+    /// [`time::pause`](crate::time::pause). `build` refuses it for a multi-thread runtime.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
         self
@@ -180,7 +178,8 @@ impl Builder {
     /// Creates the runtime and starts its threads.
     ///
     /// # Errors
-    /// `InvalidInput` for zero worker or blocking threads; `Unsupported` for `start_paused`; the
+    /// `InvalidInput` for zero worker or blocking threads or `start_paused` on a multi-thread
+    /// runtime; the
     /// operating system's error if a thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
         if self.worker_threads == Some(0) {
@@ -189,14 +188,14 @@ impl Builder {
         if self.max_blocking_threads == 0 {
             return Err(invalid("max_blocking_threads must be at least 1"));
         }
-        if self.start_paused {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "start_paused: paused time is not implemented yet",
-            ));
+        if self.start_paused && self.kind == Kind::MultiThread {
+            return Err(invalid("start_paused needs a current_thread runtime"));
         }
         let num_workers = self.worker_threads.unwrap_or_else(default_worker_threads);
         let driver = Arc::new(Driver::new()?);
+        if self.start_paused {
+            driver.pause();
+        }
         let scheduler = match self.kind {
             Kind::MultiThread => {
                 Scheduler::MultiThread(multi_thread::Shared::new(num_workers, driver.clone()))

@@ -45,12 +45,14 @@ use crate::reactor::{timer::TimerKey, TimerHandle};
 
 pub mod error;
 mod interval;
+mod pause;
 mod sleep;
 mod timeout;
 
 pub use std::time::{Duration, Instant};
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Timeout};
 
