@@ -401,8 +401,14 @@ impl<T: AsFd> Async<T> {
 /// descriptors count as ready (the caller's operation will report them), and so does a failed
 /// check (the caller's operation will tell).
 fn kernel_says_ready(fd: BorrowedFd<'_>, dir: Direction) -> bool {
+    // `POLLRDHUP` exists only on Linux, Android and FreeBSD; elsewhere a peer's hang-up shows
+    // as `POLLIN` (a read returns end-of-file) or as `POLLHUP`, which is always reported.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    let read_interest = PollFlags::IN | PollFlags::PRI | PollFlags::RDHUP;
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    let read_interest = PollFlags::IN | PollFlags::PRI;
     let interest = match dir {
-        Direction::Read => PollFlags::IN | PollFlags::PRI | PollFlags::RDHUP,
+        Direction::Read => read_interest,
         Direction::Write => PollFlags::OUT,
     };
     let mut fds = [PollFd::from_borrowed_fd(fd, interest)];

@@ -31,7 +31,8 @@
 //! * `const NOTIFY_KEY: usize`, a key `add` is never given (the reactor's keys never equal
 //!   `usize::MAX`).
 //!
-//! Backends: `epoll` (Linux, Android). Other platforms fail to compile until theirs is written.
+//! Backends: `epoll` (Linux, Android), `kqueue` (macOS, iOS, tvOS, watchOS, FreeBSD, NetBSD,
+//! OpenBSD, DragonFly). Other platforms fail to compile until theirs is written.
 //!
 //! # The registry: finding a source from an event without a lock
 //! The key given to the backend is a slot index in the low bits and a generation in the high
@@ -71,8 +72,45 @@ mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use epoll as sys;
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-compile_error!("evloop has no I/O reactor for this platform yet (supported: Linux and Android)");
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+))]
+mod kqueue;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+))]
+use kqueue as sys;
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "tvos",
+    target_os = "watchos",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+)))]
+compile_error!(
+    "evloop has no I/O reactor for this platform yet (supported: Linux, Android, macOS, iOS, \
+     tvOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly)"
+);
 
 mod driver;
 pub(crate) mod source;
