@@ -19,8 +19,14 @@
 //!   `async_io::block_on(executor.run(shutdown_signal))`; the calling thread
 //!   drives the `block_on` future itself, as tokio's does. With `--workers 1`
 //!   no extra thread is started and the caller runs the executor. smol's
-//!   blocking pool is the `blocking` crate; until the bench can reach it,
-//!   smol's `spawn_blocking` row reads "n/a".
+//!   blocking pool is the `blocking` crate.
+//!
+//! Timers, TCP and files use each peer's own API: `evloop::time`,
+//! `evloop::net`, `evloop::fs`; `tokio::time`, `tokio::net`, `tokio::fs`;
+//! `async_io::Timer` (a timeout races the future against a timer with
+//! `futures_lite::FutureExt::or`), `async_net`, and `std::fs::read` on the
+//! `blocking` pool (what `async-fs` does) for smol. evloop and smol streams
+//! are driven through the `futures-io` traits, tokio's through its own.
 //!
 //! **Workloads.** Each workload is written once, as a function generic over the
 //! [`rt::Runtime`] trait, so every peer runs the very same code. Channels used
@@ -28,8 +34,14 @@
 //! is a calibrated spin loop ([`spin`]) shared by all peers (`fan_out_in`
 //! spins 1 µs per task; `spawn_blocking` spins, rather than sleeps, 10 µs per
 //! closure). Sizes are fixed so results stay comparable over time. The list
-//! of workloads (`--list` prints it) lives in [`workloads::all`]; I/O and
-//! timer workloads are added as further entries of that list.
+//! of workloads (`--list` prints it) lives in [`workloads::all`]: scheduler
+//! (1-6, 13), timers (7-8), TCP on loopback (9-10), files (12) and memory
+//! (14). Some workloads report extra rows next to their primary one
+//! (`timers_lateness`, `tcp_echo_p50`, `tcp_echo_p99`), each with its own
+//! unit and direction; `idle_tasks` reports RSS growth per task (from
+//! `/proc/self/statm`, so Linux only), each sample measured around its own
+//! spawns in a fresh child process of this binary, peer after peer (see
+//! `workloads/mem.rs` for why not in this process).
 //!
 //! **Measuring.** For each workload: one warm-up round, then `--runs` measured
 //! rounds (default 5). A round runs every peer once, interleaved in the fixed
@@ -41,9 +53,9 @@
 //! min–max range per peer, and the ratio of evloop to each peer.
 //!
 //! **Ratios.** Every ratio column is oriented so that a value above 1 means
-//! evloop is better: for time workloads (lower is better) it is the speedup
-//! `peer_time / evloop_time`; for throughput workloads (higher is better) it
-//! is `evloop / peer`.
+//! evloop is better: for lower-is-better rows (times, latencies, bytes) it is
+//! `peer / evloop` (for times, the speedup); for higher-is-better rows
+//! (throughputs) it is `evloop / peer`.
 //!
 //! **Baseline.** Next to `spawn_local`, the harness measures the bare cost of
 //! boxing a small future and pushing it into a `concurrent_queue::ConcurrentQueue`
@@ -60,7 +72,15 @@
 //! * `--workers N`: worker threads per runtime (default 2; 1 selects the
 //!   single-threaded flavour of each peer).
 //! * `--runs N`: measured rounds per workload (default 5).
+//! * `--peer NAME[,NAME]`: run only these peers (the others read "n/a").
 //! * `--list`: print the workloads and exit.
+//!
+//! # System calls
+//!
+//! `benches/syscalls.sh` runs `tcp_echo` (quick size, one measured run) for
+//! each peer alone under `strace -c -f` and prints the system calls per round
+//! trip, against the floor of one `read` and one `write` per message per
+//! side.
 
 // The crate root sits in `benches/`, so its modules name their files.
 #[path = "compare/baseline.rs"]
@@ -89,7 +109,11 @@ mod workloads;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let opts = match cli::Options::parse(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(workloads::mem::CHILD_FLAG) {
+        return workloads::mem::child_main(&args[1..]);
+    }
+    let opts = match cli::Options::parse(args) {
         Ok(cli::Parsed::Run(opts)) => opts,
         Ok(cli::Parsed::Help) => {
             println!("{}", cli::USAGE);
@@ -97,7 +121,17 @@ fn main() -> ExitCode {
         }
         Ok(cli::Parsed::List) => {
             for w in workloads::all() {
-                println!("{:>3}  {:<16} {}", w.id, w.name, w.about);
+                let size = report::count(w.size);
+                println!(
+                    "{:>3}  {:<16} {size:>9}  {:<13} {}",
+                    w.id, w.name, w.item, w.about
+                );
+                for e in w.extras {
+                    println!(
+                        "{:>3}  {:<16} {:>9}  {:<13} {}",
+                        "", e.name, "", "", e.about
+                    );
+                }
             }
             return ExitCode::SUCCESS;
         }

@@ -1,5 +1,7 @@
 //! Command-line options (the arguments after `--` in `cargo bench`).
 
+use crate::peers::Peer;
+
 pub const USAGE: &str = "\
 usage: cargo bench --bench compare -- [OPTIONS] [NAME...]
 
@@ -8,6 +10,7 @@ options:
   --only NAME[,NAME]   run only the named workloads (bare NAMEs work too)
   --workers N          worker threads per runtime (default 2; 1 = single-threaded flavour)
   --runs N             measured rounds per workload, after one warm-up (default 5)
+  --peer NAME[,NAME]   run only these runtimes (evloop, tokio, smol); the others read n/a
   --list               list the workloads and exit
   -h, --help           print this help";
 
@@ -18,6 +21,8 @@ pub struct Options {
     pub only: Vec<String>,
     pub workers: usize,
     pub runs: usize,
+    /// The peers to run; empty means all of them.
+    pub peers: Vec<Peer>,
 }
 
 /// What the command line asks for.
@@ -34,11 +39,17 @@ impl Default for Options {
             only: Vec::new(),
             workers: 2,
             runs: 5,
+            peers: Vec::new(),
         }
     }
 }
 
 impl Options {
+    /// Whether `peer` is to be run.
+    pub fn runs_peer(&self, peer: Peer) -> bool {
+        self.peers.is_empty() || self.peers.contains(&peer)
+    }
+
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
         let mut opts = Options::default();
         let mut args = args.into_iter();
@@ -63,6 +74,20 @@ impl Options {
                 "--only" => opts.only.extend(split_names(&value("--only")?)),
                 "--workers" => opts.workers = positive(&value("--workers")?, "--workers")?,
                 "--runs" => opts.runs = positive(&value("--runs")?, "--runs")?,
+                "--peer" => {
+                    for name in split_names(&value("--peer")?) {
+                        let peer = Peer::ALL
+                            .into_iter()
+                            .find(|p| p.name() == name)
+                            .ok_or_else(|| {
+                                let known: Vec<_> = Peer::ALL.iter().map(|p| p.name()).collect();
+                                format!("unknown peer `{name}`; known: {}", known.join(", "))
+                            })?;
+                        if !opts.peers.contains(&peer) {
+                            opts.peers.push(peer);
+                        }
+                    }
+                }
                 other if other.starts_with('-') => {
                     return Err(format!("unknown option `{other}`"));
                 }

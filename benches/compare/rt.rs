@@ -1,18 +1,29 @@
 //! The small runtime abstraction every workload is written against.
 //!
 //! Each peer implements [`Runtime`] with the calls its users would write
-//! (`tokio::spawn`, `Executor::spawn`, `evloop::spawn`, ...). Workloads only
-//! use this trait, so every peer runs identical workload code; the only
-//! per-peer code is the thin mapping below each `impl Runtime`.
+//! (`tokio::spawn`, `Executor::spawn`, `evloop::spawn`, `tokio::time::sleep`,
+//! `async_net::TcpStream::connect`, ...). Workloads only use this trait, so
+//! every peer runs identical workload code; the only per-peer code is the thin
+//! mapping below each `impl Runtime`.
+//!
+//! I/O goes through associated types ([`Runtime::Listener`],
+//! [`Runtime::Stream`]) and associated functions that hide which I/O traits a
+//! peer uses: the `futures-io` traits (through `futures-lite`'s extension
+//! traits) for evloop and smol, tokio's own `AsyncRead`/`AsyncWrite` for
+//! tokio.
 
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// A runtime under test.
 ///
-/// Associated functions without `&self` (`spawn`, `yield_now`, ...) must be
-/// called from inside the runtime: from a future passed to
-/// [`Runtime::block_on`] or from a task spawned on it.
-pub trait Runtime: Sized {
+/// Associated functions without `&self` (`spawn`, `yield_now`, `sleep`,
+/// `connect`, ...) must be called from inside the runtime: from a future
+/// passed to [`Runtime::block_on`] or from a task spawned on it.
+pub trait Runtime: Sized + 'static {
     /// Name used in tables, JSON and the chart.
     const NAME: &'static str;
 
@@ -22,6 +33,9 @@ pub trait Runtime: Sized {
 
     /// How the runtime was configured, in words (for the JSON report).
     fn describe(workers: usize) -> String;
+
+    /// The worker count this runtime was built with.
+    fn workers(&self) -> usize;
 
     /// Runs `f` to completion on the calling thread.
     fn block_on<F: Future>(&self, f: F) -> F::Output;
@@ -59,4 +73,64 @@ pub trait Runtime: Sized {
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static;
+
+    // ----- time -----
+
+    /// Completes once `d` has passed (the peer's own timer).
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
+
+    /// Runs `f` with a deadline `d` from now: `Some(output)` if it completes
+    /// first, `None` once the deadline passed.
+    fn timeout<F>(d: Duration, f: F) -> impl Future<Output = Option<F::Output>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send;
+
+    // ----- TCP -----
+
+    /// A listening TCP socket.
+    type Listener: Send + Sync + 'static;
+    /// A connected TCP stream.
+    type Stream: Send + 'static;
+
+    /// Binds a listener to `addr`.
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Listener>> + Send;
+
+    /// The address a listener is bound to.
+    fn local_addr(listener: &Self::Listener) -> io::Result<SocketAddr>;
+
+    /// Accepts one connection.
+    fn accept(
+        listener: &Self::Listener,
+    ) -> impl Future<Output = io::Result<Self::Stream>> + Send + '_;
+
+    /// Connects to `addr`.
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+
+    /// Sets `TCP_NODELAY`.
+    fn set_nodelay(stream: &Self::Stream) -> io::Result<()>;
+
+    /// Reads what is available, at most `buf.len()` bytes; 0 at end of file.
+    fn read<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+
+    /// Reads exactly `buf.len()` bytes.
+    fn read_exact<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+
+    /// Writes all of `buf`.
+    fn write_all<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+
+    // ----- file system -----
+
+    /// Reads the whole file at `path` (the peer's own file API, or its
+    /// blocking pool running `std::fs::read` where it has no file API).
+    fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static;
 }

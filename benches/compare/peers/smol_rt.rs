@@ -6,15 +6,26 @@
 //! same kind of lookup `tokio::spawn` does). With one worker no thread is
 //! started: `block_on` runs the executor on the calling thread, the analogue
 //! of tokio's current-thread runtime.
+//!
+//! Timers are `async_io::Timer`s (a timeout is the inner future raced
+//! against a timer with `futures_lite::FutureExt::or`), TCP is `async_net`
+//! (the `futures-io` traits, through `futures-lite`'s extension traits), and
+//! files are read with `std::fs::read` on the `blocking` crate's pool
+//! (`blocking::unblock`), which is what `async-fs` does too.
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use async_executor::Executor;
+use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 
 use crate::rt::Runtime;
 
@@ -52,6 +63,7 @@ pub struct SmolRt {
     shutdown: Arc<Shutdown>,
     threads: Vec<JoinHandle<()>>,
     single: bool,
+    workers: usize,
 }
 
 impl Runtime for SmolRt {
@@ -82,6 +94,7 @@ impl Runtime for SmolRt {
             shutdown,
             threads,
             single,
+            workers,
         }
     }
 
@@ -94,6 +107,10 @@ impl Runtime for SmolRt {
             )
         };
         format!("{base}; blocking work on the `blocking` crate's pool")
+    }
+
+    fn workers(&self) -> usize {
+        self.workers
     }
 
     fn block_on<F: Future>(&self, f: F) -> F::Output {
@@ -139,6 +156,76 @@ impl Runtime for SmolRt {
     {
         // smol's pool for blocking work is the `blocking` crate.
         blocking::unblock(f)
+    }
+
+    async fn sleep(d: Duration) {
+        async_io::Timer::after(d).await;
+    }
+
+    async fn timeout<F>(d: Duration, f: F) -> Option<F::Output>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        // The timer is made with the timeout, as tokio's and evloop's are, so
+        // the deadline counts from the call (not from `f`'s first poll).
+        let timer = async_io::Timer::after(d);
+        async { Some(f.await) }
+            .or(async {
+                timer.await;
+                None
+            })
+            .await
+    }
+
+    type Listener = async_net::TcpListener;
+    type Stream = async_net::TcpStream;
+
+    fn bind(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Listener>> + Send {
+        async_net::TcpListener::bind(addr)
+    }
+
+    fn local_addr(listener: &Self::Listener) -> io::Result<SocketAddr> {
+        listener.local_addr()
+    }
+
+    async fn accept(listener: &Self::Listener) -> io::Result<Self::Stream> {
+        listener.accept().await.map(|(stream, _)| stream)
+    }
+
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>> + Send {
+        async_net::TcpStream::connect(addr)
+    }
+
+    fn set_nodelay(stream: &Self::Stream) -> io::Result<()> {
+        stream.set_nodelay(true)
+    }
+
+    fn read<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        stream.read(buf)
+    }
+
+    fn read_exact<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        stream.read_exact(buf)
+    }
+
+    fn write_all<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        stream.write_all(buf)
+    }
+
+    fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static {
+        // smol has no file API of its own; `async-fs` runs `std::fs` calls on
+        // the `blocking` crate's pool, which is what this does directly.
+        blocking::unblock(move || std::fs::read(path))
     }
 }
 

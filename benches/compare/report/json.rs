@@ -23,7 +23,7 @@ pub fn render(r: &Report<'_>) -> Value {
                         "median": s.median,
                         "min": s.min,
                         "max": s.max,
-                        "ns_per_item": (!w.metric.higher_is_better())
+                        "ns_per_item": res.metric.is_time()
                             .then(|| s.median * 1e6 / res.size as f64),
                     }),
                     None => json!({
@@ -44,7 +44,7 @@ pub fn render(r: &Report<'_>) -> Value {
                     );
                     ratios.insert(
                         format!("evloop_advantage_vs_{}", p.name()),
-                        json!(advantage(&w.metric, &e, &o)),
+                        json!(advantage(&res.metric, &e, &o)),
                     );
                 }
             }
@@ -60,22 +60,23 @@ pub fn render(r: &Report<'_>) -> Value {
 
             json!({
                 "id": w.id,
-                "name": w.name,
-                "description": w.about,
+                "name": res.name,
+                "row_of": res.extra.map(|_| w.name),
+                "description": res.about(),
                 "size": res.size,
                 "full_size": w.size,
                 "item": w.item,
-                "metric": if w.metric.higher_is_better() { "throughput" } else { "time" },
-                "unit": w.metric.unit(),
-                "better": if w.metric.higher_is_better() { "higher" } else { "lower" },
+                "metric": res.metric.kind(),
+                "unit": res.metric.unit(),
+                "better": if res.metric.higher_is_better() { "higher" } else { "lower" },
                 "peers": peers,
                 "ratios": ratios,
                 "ratio_definitions": {
                     "evloop_over_PEER": "evloop median / PEER median, in the workload's unit",
-                    "evloop_advantage_vs_PEER": if w.metric.higher_is_better() {
-                        "evloop / PEER throughput; > 1 means evloop is better"
+                    "evloop_advantage_vs_PEER": if res.metric.higher_is_better() {
+                        "evloop / PEER; > 1 means evloop is better"
                     } else {
-                        "PEER time / evloop time (speedup); > 1 means evloop is faster"
+                        "PEER / evloop (for times: the speedup); > 1 means evloop is better"
                     },
                 },
                 "spawn_baseline": baseline,
@@ -115,6 +116,11 @@ pub fn render(r: &Report<'_>) -> Value {
             "warmup_runs": 1,
             "quick": r.opts.quick,
             "only": r.opts.only,
+            "peers_run": Peer::ALL
+                .iter()
+                .filter(|&&p| r.opts.runs_peer(p))
+                .map(|p| p.name())
+                .collect::<Vec<_>>(),
             "order": Peer::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
             "spin_iterations_per_us": r.spin_iters_per_us,
         },

@@ -1,14 +1,20 @@
 //! `report.svg`: one group of horizontal bars per workload, one bar per
 //! peer, normalized per workload to the reference peer (tokio = 1.0) and
 //! oriented so that longer is better. Whiskers span the min–max of the runs.
+//! The axis ends at [`AXIS_CAP`] at most, so that one lopsided row (timer
+//! lateness of a peer with finer timers, say) does not flatten all others;
+//! bars beyond it are cut at the end of the axis and marked `»`, with their
+//! true value as the label.
 
 use std::fmt::Write;
 
 use super::{count, reference, relative, Report};
 use crate::peers::Peer;
 
-const WIDTH: f64 = 960.0;
-const LEFT: f64 = 190.0; // room for workload labels
+const WIDTH: f64 = 1040.0;
+const LEFT: f64 = 270.0; // room for workload labels
+/// The largest relative value the axis shows.
+const AXIS_CAP: f64 = 5.0;
 const RIGHT: f64 = 90.0; // room for value labels
 const TOP: f64 = 112.0; // title, subtitles, legend
 const BAR: f64 = 16.0;
@@ -43,10 +49,10 @@ pub fn render(r: &Report<'_>) -> String {
                     let pr = res.peer(p);
                     let bar = match (pr.summary(), reference) {
                         (Some(s), Some((_, base))) => {
-                            let a = relative(&w.metric, s.min, base.median);
-                            let b = relative(&w.metric, s.max, base.median);
+                            let a = relative(&res.metric, s.min, base.median);
+                            let b = relative(&res.metric, s.max, base.median);
                             Bar::Value {
-                                rel: relative(&w.metric, s.median, base.median),
+                                rel: relative(&res.metric, s.median, base.median),
                                 lo: a.min(b),
                                 hi: a.max(b),
                             }
@@ -57,18 +63,19 @@ pub fn render(r: &Report<'_>) -> String {
                 })
                 .collect();
             let sub = format!(
-                "{} {}, {} is better",
+                "{} {}, {}, {} is better",
                 count(res.size),
                 plural(w.item, res.size),
-                if w.metric.higher_is_better() {
+                res.metric.unit(),
+                if res.metric.higher_is_better() {
                     "higher"
                 } else {
                     "lower"
                 }
             );
             let name = match reference {
-                Some((p, _)) if p != Peer::Tokio => format!("{} (vs {})", w.name, p.name()),
-                _ => w.name.to_string(),
+                Some((p, _)) if p != Peer::Tokio => format!("{} (vs {})", res.name, p.name()),
+                _ => res.name.to_string(),
             };
             Group { name, sub, bars }
         })
@@ -81,7 +88,8 @@ pub fn render(r: &Report<'_>) -> String {
             Bar::Value { rel, hi, .. } => Some(rel.max(*hi)),
             Bar::Missing(_) => None,
         })
-        .fold(1.0f64, f64::max);
+        .fold(1.0f64, f64::max)
+        .min(AXIS_CAP);
     let step = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
         .into_iter()
         .find(|s| max_value / s <= 8.0)
@@ -89,7 +97,7 @@ pub fn render(r: &Report<'_>) -> String {
     let x_max = ((max_value * 1.05 / step).ceil() * step).max(1.5);
 
     let plot_w = WIDTH - LEFT - RIGHT;
-    let x = |v: f64| LEFT + v.max(0.0) / x_max * plot_w;
+    let x = |v: f64| LEFT + v.clamp(0.0, x_max) / x_max * plot_w;
     let group_h = |n: usize| n as f64 * (BAR + BAR_GAP) - BAR_GAP;
     let plot_h: f64 = groups
         .iter()
@@ -206,12 +214,30 @@ pub fn render(r: &Report<'_>) -> String {
                         cy - 4.0,
                         cy + 4.0
                     );
+                    let off_scale = *rel > x_max || *hi > x_max;
+                    if off_scale {
+                        // A break mark across the end of the bar.
+                        let bx = x(x_max) - 8.0;
+                        let _ = writeln!(
+                            s,
+                            r##"<path d="M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}" stroke="white" stroke-width="2"/>"##,
+                            bx - 3.0,
+                            y + BAR,
+                            bx + 1.0,
+                            y,
+                            bx + 2.0,
+                            y + BAR,
+                            bx + 6.0,
+                            y,
+                        );
+                    }
                     let _ = writeln!(
                         s,
-                        r#"<text x="{:.1}" y="{:.1}">{}×</text>"#,
+                        r#"<text x="{:.1}" y="{:.1}">{}×{}</text>"#,
                         x(rel.max(*hi)) + 6.0,
                         cy + 4.0,
-                        format_args!("{rel:.2}")
+                        format_args!("{rel:.2}"),
+                        if off_scale { " »" } else { "" }
                     );
                 }
                 Bar::Missing(why) => {
@@ -257,7 +283,7 @@ pub fn render(r: &Report<'_>) -> String {
         r##"<text x="{:.1}" y="{}" text-anchor="middle" font-size="10" fill="#555">{}</text>"##,
         LEFT + plot_w / 2.0,
         plot_bottom + 54.0,
-        esc("time workloads: tokio median time / peer time; throughput workloads: peer / tokio median")
+        esc(&format!("lower-is-better rows (times, latencies, bytes): tokio median / peer; higher-is-better rows: peer / tokio median; » = beyond {AXIS_CAP}×, cut"))
     );
     let _ = writeln!(
         s,

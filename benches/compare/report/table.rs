@@ -28,11 +28,11 @@ pub fn render(r: &Report<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "\"speedup\" columns: for time rows (lower is better) peer_time / evloop_time; for"
+        "\"evloop vs\" columns: for lower-is-better rows peer / evloop (for times, the speedup);"
     );
     let _ = writeln!(
         out,
-        "throughput rows (higher is better) evloop / peer. Above 1 means evloop is better."
+        "for higher-is-better rows evloop / peer. Above 1 means evloop is better."
     );
     let _ = writeln!(out);
 
@@ -47,7 +47,7 @@ pub fn render(r: &Report<'_>) -> String {
     header.extend(
         Peer::ALL[1..]
             .iter()
-            .map(|p| format!("evloop speedup vs {}", p.name())),
+            .map(|p| format!("evloop vs {}", p.name())),
     );
 
     let mut rows = vec![header];
@@ -55,10 +55,10 @@ pub fn render(r: &Report<'_>) -> String {
         let w = res.workload;
         let mut row = vec![
             w.id.to_string(),
-            w.name.to_string(),
+            res.name.to_string(),
             count(res.size),
-            w.metric.unit(),
-            if w.metric.higher_is_better() {
+            res.metric.unit(),
+            if res.metric.higher_is_better() {
                 "higher"
             } else {
                 "lower"
@@ -76,7 +76,7 @@ pub fn render(r: &Report<'_>) -> String {
         let ev = res.peer(Peer::Evloop).summary();
         for &p in &Peer::ALL[1..] {
             row.push(match (ev, res.peer(p).summary()) {
-                (Some(e), Some(s)) => format!("{:.2}x", advantage(&w.metric, &e, &s)),
+                (Some(e), Some(s)) => format!("{:.2}x", advantage(&res.metric, &e, &s)),
                 _ => "-".to_string(),
             });
         }
@@ -88,7 +88,7 @@ pub fn render(r: &Report<'_>) -> String {
     let time_rows: Vec<_> = r
         .results
         .iter()
-        .filter(|res| !res.workload.metric.higher_is_better())
+        .filter(|res| res.metric.is_time())
         .collect();
     if !time_rows.is_empty() {
         let _ = writeln!(out);
@@ -97,7 +97,7 @@ pub fn render(r: &Report<'_>) -> String {
         header.extend(Peer::ALL.iter().map(|p| p.name().to_string()));
         let mut rows = vec![header];
         for res in &time_rows {
-            let mut row = vec![res.workload.name.to_string(), res.workload.item.to_string()];
+            let mut row = vec![res.name.to_string(), res.workload.item.to_string()];
             for &p in &Peer::ALL {
                 row.push(match res.peer(p).summary() {
                     Some(s) => num(s.median * 1e6 / res.size as f64),
@@ -116,7 +116,7 @@ pub fn render(r: &Report<'_>) -> String {
                     let _ = writeln!(
                         out,
                         "baseline for {} (no runtime, same rounds): Box::pin + ConcurrentQueue::push {} ns/task (min-max {}-{}); pop + poll + drop {} ns/task",
-                        res.workload.name,
+                        res.name,
                         num(push.median),
                         num(push.min),
                         num(push.max),
