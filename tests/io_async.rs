@@ -1,6 +1,10 @@
 //! `evloop::io::Async`: readiness-driven I/O on real descriptors (socket pairs, UDP and TCP
 //! sockets, pipes' cousins, regular files and character devices), end to end through the reactor.
 
+// Most cases use Unix socket pairs, pipes and character devices; `Async` over TCP and UDP
+// sockets is covered on every platform by the `tcp_*` and `udp_*` tests.
+#![cfg(unix)]
+
 #[macro_use]
 mod util;
 

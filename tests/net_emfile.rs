@@ -5,6 +5,9 @@
 //! binary as a child process (selecting itself by name, with [`CHILD_ENV`] set to tell it that
 //! it is the child), lowers the limit there, and checks the child's exit status and report.
 
+// Lowers the open-file limit (`setrlimit`), which only Unix has.
+#![cfg(unix)]
+
 #[macro_use]
 mod util;
 

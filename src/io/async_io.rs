@@ -8,7 +8,8 @@
 //! `readable()` and `writable()` are different: they report readiness without performing an
 //! operation, so a stale readiness bit could otherwise make them return again and again while
 //! the caller's own system call keeps failing. Before reporting readiness they therefore ask the
-//! kernel directly (a zero-timeout `poll(2)` on this one descriptor); if the descriptor is not in
+//! kernel directly (a zero-timeout `poll(2)`, `WSAPoll` on Windows, on this one descriptor); if
+//! the descriptor is not in
 //! fact ready, the stale readiness is cleared and they wait for the next event. This also makes
 //! `writable()` after a non-blocking `connect` wait for the connection, as it must.
 
@@ -17,15 +18,13 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
-use rustix::event::{PollFd, PollFlags, Timespec};
 
-use crate::reactor::{self, Direction, Reactor, Source};
+use crate::reactor::{self, raw, AsIo, Direction, Reactor, Source};
 use crate::task::coop;
 
 /// The message of the one `expect` in this file: `io` is `None` only while `into_inner` or
@@ -67,7 +66,7 @@ const TAKEN: &str = "the I/O object is only taken by `into_inner` and `drop`";
 /// })
 /// # }
 /// ```
-pub struct Async<T: AsFd> {
+pub struct Async<T: AsIo> {
     /// The readiness of `io`'s descriptor.
     source: Arc<Source>,
     /// The reactor `source` is registered with.
@@ -78,9 +77,9 @@ pub struct Async<T: AsFd> {
 
 // `Async` never pins `T` (there is no projection from `Pin<&mut Async<T>>` to `Pin<&mut T>`), so
 // moving it is fine whatever `T` is.
-impl<T: AsFd> Unpin for Async<T> {}
+impl<T: AsIo> Unpin for Async<T> {}
 
-impl<T: AsFd> Async<T> {
+impl<T: AsIo> Async<T> {
     /// Puts `io`'s descriptor in non-blocking mode and registers it with the reactor.
     ///
     /// # Errors
@@ -98,9 +97,10 @@ impl<T: AsFd> Async<T> {
     /// # }
     /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
-        rustix::io::ioctl_fionbio(io.as_fd(), true)?;
-        let (reactor, source) =
-            reactor::with_current(|reactor| Ok((reactor.clone(), reactor.register(io.as_fd())?)))?;
+        raw::set_nonblocking(raw::borrow(&io))?;
+        let (reactor, source) = reactor::with_current(|reactor| {
+            Ok((reactor.clone(), reactor.register(raw::borrow(&io))?))
+        })?;
         Ok(Async {
             source,
             reactor,
@@ -167,7 +167,7 @@ impl<T: AsFd> Async<T> {
     /// ```
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self.io.take().expect(TAKEN);
-        self.reactor.deregister(&self.source, io.as_fd())?;
+        self.reactor.deregister(&self.source, raw::borrow(&io))?;
         Ok(io)
     }
 
@@ -262,7 +262,8 @@ impl<T: AsFd> Async<T> {
     fn poll_probed(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             let event = ready!(self.source.poll_ready(dir, cx))?;
-            if self.source.is_always_ready() || kernel_says_ready(self.get_ref().as_fd(), dir) {
+            if self.source.is_always_ready() || raw::is_ready_now(raw::borrow(self.get_ref()), dir)
+            {
                 return Poll::Ready(Ok(()));
             }
             // Stale readiness: forget it (unless a newer event came in) and wait for the next.
@@ -397,47 +398,30 @@ impl<T: AsFd> Async<T> {
     }
 }
 
-/// Asks the kernel, without waiting, whether `fd` is ready in `dir`. Errors, hang-ups and invalid
-/// descriptors count as ready (the caller's operation will report them), and so does a failed
-/// check (the caller's operation will tell).
-fn kernel_says_ready(fd: BorrowedFd<'_>, dir: Direction) -> bool {
-    // `POLLRDHUP` exists only on Linux, Android and FreeBSD; elsewhere a peer's hang-up shows
-    // as `POLLIN` (a read returns end-of-file) or as `POLLHUP`, which is always reported.
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-    let read_interest = PollFlags::IN | PollFlags::PRI | PollFlags::RDHUP;
-    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
-    let read_interest = PollFlags::IN | PollFlags::PRI;
-    let interest = match dir {
-        Direction::Read => read_interest,
-        Direction::Write => PollFlags::OUT,
-    };
-    let mut fds = [PollFd::from_borrowed_fd(fd, interest)];
-    let no_wait = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    match rustix::event::poll(&mut fds, Some(&no_wait)) {
-        Ok(_) => !fds[0].revents().is_empty(),
-        Err(_) => true,
-    }
-}
-
-impl<T: AsFd> Drop for Async<T> {
+impl<T: AsIo> Drop for Async<T> {
     fn drop(&mut self) {
         if let Some(io) = self.io.take() {
             // Deregister before the descriptor is closed (when `io` drops right after).
-            let _ = self.reactor.deregister(&self.source, io.as_fd());
+            let _ = self.reactor.deregister(&self.source, raw::borrow(&io));
         }
     }
 }
 
-impl<T: AsFd> AsFd for Async<T> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
+#[cfg(unix)]
+impl<T: AsIo> std::os::fd::AsFd for Async<T> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.get_ref().as_fd()
     }
 }
 
-impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+#[cfg(windows)]
+impl<T: AsIo> std::os::windows::io::AsSocket for Async<T> {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        self.get_ref().as_socket()
+    }
+}
+
+impl<T: AsIo + fmt::Debug> fmt::Debug for Async<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Async")
             .field("io", self.get_ref())
@@ -451,7 +435,7 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
 // Flushing and closing spend no budget: for descriptors they are no-ops or a single
 // non-blocking call, and a writer that writes and flushes should not pay twice.
 
-impl<T: AsFd + Read> AsyncRead for Async<T> {
+impl<T: AsIo + Read> AsyncRead for Async<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -475,7 +459,7 @@ impl<T: AsFd + Read> AsyncRead for Async<T> {
     }
 }
 
-impl<T: AsFd> AsyncRead for &Async<T>
+impl<T: AsIo> AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -503,7 +487,7 @@ where
     }
 }
 
-impl<T: AsFd + Write> AsyncWrite for Async<T> {
+impl<T: AsIo + Write> AsyncWrite for Async<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -538,7 +522,7 @@ impl<T: AsFd + Write> AsyncWrite for Async<T> {
     }
 }
 
-impl<T: AsFd> AsyncWrite for &Async<T>
+impl<T: AsIo> AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {

@@ -63,6 +63,42 @@
 
 #![forbid(unsafe_code)]
 
+/// The platform's own traits for handing the socket to code that takes a raw one: `AsFd` and
+/// `AsRawFd` on Unix, `AsSocket` and `AsRawSocket` on Windows (the one place in `net` that names
+/// them). For a type whose `io` field is an [`Async`](crate::io::Async).
+macro_rules! impl_as_raw {
+    ($ty:ty) => {
+        #[cfg(unix)]
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        #[cfg(unix)]
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                std::os::windows::io::AsSocket::as_socket(self.io.get_ref())
+            }
+        }
+
+        #[cfg(windows)]
+        impl std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                std::os::windows::io::AsRawSocket::as_raw_socket(self.io.get_ref())
+            }
+        }
+    };
+}
+pub(crate) use impl_as_raw;
+
 mod addr;
 mod poll;
 mod sys;

@@ -8,15 +8,15 @@
 
 use std::future::Future;
 use std::io;
-use std::os::fd::AsFd;
 use std::pin::pin;
 use std::task::{Context, Poll};
 
 use crate::io::Async;
+use crate::reactor::AsIo;
 
 /// One step of `io.read_with(op)`: the result of `op`, or `Pending` with the waker stored for
 /// the next read readiness.
-pub(super) fn poll_read<T: AsFd, R>(
+pub(super) fn poll_read<T: AsIo, R>(
     io: &Async<T>,
     cx: &mut Context<'_>,
     op: impl FnMut(&T) -> io::Result<R>,
@@ -26,7 +26,7 @@ pub(super) fn poll_read<T: AsFd, R>(
 
 /// One step of `io.write_with(op)`: the result of `op`, or `Pending` with the waker stored for
 /// the next write readiness.
-pub(super) fn poll_write<T: AsFd, R>(
+pub(super) fn poll_write<T: AsIo, R>(
     io: &Async<T>,
     cx: &mut Context<'_>,
     op: impl FnMut(&T) -> io::Result<R>,

@@ -12,19 +12,22 @@
 //!
 //! * `struct Poller: Send + Sync`, with
 //!   * `fn new() -> io::Result<Poller>`;
-//!   * `fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<Registration>`: registers the
+//!   * `fn add(&self, fd: BorrowedIo<'_>, key: usize) -> io::Result<Registration>`: registers the
 //!     descriptor once, for reading and writing, edge-triggered, until `delete` (there is no
 //!     `modify`: interest never changes). A descriptor the backend cannot poll but that never
 //!     blocks (a regular file) is `Ok(Registration::AlwaysReady)`, not an error; resource
 //!     exhaustion is an error;
-//!   * `fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()>`;
+//!   * `fn delete(&self, fd: BorrowedIo<'_>) -> io::Result<()>`;
 //!   * `fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()>`: one
 //!     thread at a time; never returns before `timeout` unless an event or a notification came
 //!     (timeouts round up to the backend's resolution); an interrupted wait is `Ok` with no
 //!     events;
 //!   * `fn notify(&self) -> io::Result<()>`: from any thread; makes the current or next `wait`
 //!     return; notifications coalesce, and their internal events are never reported;
-//! * `enum Registration { Registered, AlwaysReady }`;
+//! * `enum Registration { Registered, AlwaysReady }`; on Windows `Registered` carries the
+//!   socket's poll state, which its [`Source`] keeps: AFD polls are one-shot and level-triggered,
+//!   so the backend stops watching a direction once it has reported it, and the source asks for
+//!   it again when an operation in that direction sees `WouldBlock` (see `iocp`);
 //! * `struct Events` with `fn new() -> Events` and
 //!   `fn iter(&self) -> impl Iterator<Item = (usize, Ready)>`, the key given to `add` and the
 //!   conditions seen, translated into [`Ready`](source::Ready);
@@ -32,7 +35,11 @@
 //!   `usize::MAX`).
 //!
 //! Backends: `epoll` (Linux, Android), `kqueue` (macOS, iOS, tvOS, watchOS, FreeBSD, NetBSD,
-//! OpenBSD, DragonFly). Other platforms fail to compile until theirs is written.
+//! OpenBSD, DragonFly), `iocp` (Windows: a completion port and the AFD poll device). Other
+//! platforms fail to compile until theirs is written.
+//!
+//! What a backend watches is named once for all platforms in [`raw`]: a file descriptor on Unix
+//! ([`AsFd`](std::os::fd::AsFd)), a socket on Windows (`AsSocket`).
 //!
 //! # The registry: finding a source from an event without a lock
 //! The key given to the backend is a slot index in the low bits and a generation in the high
@@ -95,7 +102,16 @@ mod kqueue;
 ))]
 use kqueue as sys;
 
+#[cfg(windows)]
+mod iocp;
+#[cfg(windows)]
+use iocp as sys;
+/// The Winsock calls `net` needs beyond `std`, as safe functions (Windows).
+#[cfg(windows)]
+pub(crate) use iocp::socket as winsock;
+
 #[cfg(not(any(
+    windows,
     target_os = "linux",
     target_os = "android",
     target_os = "macos",
@@ -109,20 +125,21 @@ use kqueue as sys;
 )))]
 compile_error!(
     "evloop has no I/O reactor for this platform yet (supported: Linux, Android, macOS, iOS, \
-     tvOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly)"
+     tvOS, watchOS, FreeBSD, NetBSD, OpenBSD, DragonFly, Windows)"
 );
 
 mod driver;
+pub(crate) mod raw;
 pub(crate) mod source;
 pub(crate) mod timer;
 
 use std::fmt;
 use std::io;
-use std::os::fd::BorrowedFd;
 use std::sync::{Arc, TryLockError};
 use std::time::Duration;
 
 pub(crate) use driver::{Driver, TimerHandle};
+pub(crate) use raw::{AsIo, BorrowedIo};
 pub(crate) use source::{Direction, Source};
 use sys::{Events, Poller, Registration};
 
@@ -158,10 +175,16 @@ impl Reactor {
     /// The descriptor must be non-blocking. One the backend cannot poll (a regular file) gets an
     /// always-ready source. Fails if the reactor has shut down, the descriptor is already
     /// registered, or the system is out of resources.
-    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+    pub(crate) fn register(&self, fd: BorrowedIo<'_>) -> io::Result<Arc<Source>> {
         let source = self.registry.insert()?;
         match self.poller.add(fd, source.key()) {
+            #[cfg(not(windows))]
             Ok(Registration::Registered) => Ok(source),
+            #[cfg(windows)]
+            Ok(Registration::Registered(socket)) => {
+                source.attach(socket);
+                Ok(source)
+            }
             Ok(Registration::AlwaysReady) => {
                 source.set_always_ready();
                 Ok(source)
@@ -182,7 +205,7 @@ impl Reactor {
     /// reports an error (which is returned): a kernel registration left behind can only produce
     /// events with a stale key, which are ignored. Deregistering twice is harmless (the second
     /// time reports the backend's error).
-    pub(crate) fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) -> io::Result<()> {
+    pub(crate) fn deregister(&self, source: &Source, fd: BorrowedIo<'_>) -> io::Result<()> {
         let result = if source.is_always_ready() {
             Ok(())
         } else {
@@ -478,7 +501,8 @@ impl Drop for Registry {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+// The tests use Unix domain socket pairs; the IOCP backend has its own tests.
+#[cfg(all(test, not(loom), unix))]
 mod tests {
     use super::source::Ready;
     use super::*;

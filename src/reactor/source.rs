@@ -225,6 +225,11 @@ pub(crate) struct Source {
     /// The key the reactor delivers this source's events under. An event with another key is
     /// stale (a former registration of the same slot) and is not delivered here.
     key: usize,
+    /// The socket's poll state in the IOCP backend, told to watch a direction again when an
+    /// operation clears that direction's readiness (AFD polls are one-shot; see `iocp`). Set
+    /// once, by `Reactor::register`.
+    #[cfg(windows)]
+    socket: std::sync::OnceLock<std::sync::Arc<super::sys::SocketState>>,
 }
 
 impl Source {
@@ -236,7 +241,15 @@ impl Source {
             reader: AtomicWaker::new(),
             writer: AtomicWaker::new(),
             key,
+            #[cfg(windows)]
+            socket: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Attaches the backend's poll state of the registered socket (Windows).
+    #[cfg(windows)]
+    pub(crate) fn attach(&self, socket: std::sync::Arc<super::sys::SocketState>) {
+        let _ = self.socket.set(socket);
     }
 
     /// The key this source's events carry.
@@ -340,8 +353,16 @@ impl Source {
                 return;
             }
             match self.state.compare_exchange(current, next, AcqRel, Acquire) {
-                Ok(_) => return,
+                Ok(_) => break,
                 Err(actual) => current = actual,
+            }
+        }
+        // The backend stopped watching this direction when it reported it; watch it again. If
+        // that fails, report an error so the operation is tried and fails instead of waiting.
+        #[cfg(windows)]
+        if let Some(socket) = self.socket.get() {
+            if socket.rearm(dir).is_err() {
+                self.set_readiness(Ready::ERROR);
             }
         }
     }

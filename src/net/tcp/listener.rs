@@ -4,12 +4,10 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
-use rustix::net::SocketType;
 
 use crate::io::Async;
 use crate::net::addr::{try_each, ToSocketAddrs};
@@ -94,10 +92,8 @@ impl TcpListener {
 
     /// Binds and listens on one address.
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
-        let fd = sys::socket(sys::family_of(&addr), SocketType::STREAM)?;
-        sys::bind_listener(&fd, &addr)?;
         Ok(TcpListener {
-            io: Async::new(std::net::TcpListener::from(fd))?,
+            io: Async::new(sys::tcp_listener(&addr)?)?,
         })
     }
 
@@ -298,23 +294,13 @@ impl TryFrom<std::net::TcpListener> for TcpListener {
     }
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_fd().as_raw_fd()
-    }
-}
+crate::net::impl_as_raw!(TcpListener);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpListener")
             .field("addr", &self.local_addr().ok())
-            .field("fd", &self.as_raw_fd())
+            .field("fd", &crate::reactor::raw::raw(self.io.get_ref()))
             .finish()
     }
 }

@@ -3,14 +3,12 @@
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use rustix::net::SocketType;
 
 use crate::io::Async;
 use crate::net::addr::{try_each, ToSocketAddrs};
@@ -93,8 +91,7 @@ impl TcpStream {
 
     /// Connects to one address.
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let fd = sys::socket(sys::family_of(&addr), SocketType::STREAM)?;
-        let io = Async::new(std::net::TcpStream::from(fd))?;
+        let io = Async::new(sys::tcp_socket(&addr)?)?;
         sys::connect(&io, &addr).await?;
         Ok(TcpStream { io })
     }
@@ -198,7 +195,7 @@ impl TcpStream {
     /// # }
     /// ```
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        Ok(rustix::net::sockopt::set_socket_linger(self, linger)?)
+        sys::set_linger(self, linger)
     }
 
     /// The `SO_LINGER` setting; see [`set_linger`](TcpStream::set_linger).
@@ -206,7 +203,7 @@ impl TcpStream {
     /// # Errors
     /// If the system call fails.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
-        Ok(rustix::net::sockopt::socket_linger(self)?)
+        sys::linger(self)
     }
 
     /// Sets the IP time-to-live of the packets sent (`IP_TTL`).
@@ -568,24 +565,14 @@ impl TryFrom<std::net::TcpStream> for TcpStream {
     }
 }
 
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_fd().as_raw_fd()
-    }
-}
+crate::net::impl_as_raw!(TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpStream")
             .field("local", &self.local_addr().ok())
             .field("peer", &self.peer_addr().ok())
-            .field("fd", &self.as_raw_fd())
+            .field("fd", &crate::reactor::raw::raw(self.io.get_ref()))
             .finish()
     }
 }
