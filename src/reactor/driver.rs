@@ -352,52 +352,114 @@ fn far_future() -> Instant {
         .unwrap_or(now)
 }
 
-/// A handle to the current runtime's timers: what the time types are written against.
+impl Driver {
+    /// Calls `f` with the current runtime's driver, or the global runtime's outside any.
+    ///
+    /// The driver is borrowed from the thread-local context, not cloned: a clone would be a
+    /// read-modify-write on a reference count that every worker of the runtime shares, which is
+    /// what a timer that never needs the driver (a timeout whose future is ready at once) would
+    /// otherwise pay for. `f` runs while the context is borrowed, so it must not enter a runtime
+    /// or wake anything.
+    pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Driver>) -> R) -> R {
+        match crate::runtime::context::try_with_current(f, |handle, f| f(&handle.inner.driver)) {
+            Ok(r) => r,
+            Err(f) => f(&crate::runtime::Handle::global().inner.driver),
+        }
+    }
+}
+
+/// Which runtime's timers a time type uses: what `Sleep`, `Timeout` and `Interval` are written
+/// against.
+///
+/// A handle is either *bound* to a driver or *unbound*. An unbound handle (what `sleep` and
+/// `timeout` create, so that creating and dropping one touches nothing shared) reads the clock
+/// of the current runtime and binds to it when its first timer is inserted; a bound one
+/// ([`TimerHandle::current`]) holds the driver from the start.
 #[derive(Clone)]
 pub(crate) struct TimerHandle {
-    driver: Arc<Driver>,
+    driver: Option<Arc<Driver>>,
 }
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TimerHandle").finish_non_exhaustive()
+        f.debug_struct("TimerHandle")
+            .field("bound", &self.driver.is_some())
+            .finish_non_exhaustive()
     }
 }
 
 impl TimerHandle {
-    /// The timers of the current runtime, or of the global runtime outside any. Never panics.
+    /// The timers of the current runtime, or of the global runtime outside any, bound now.
+    /// Never panics.
     pub(crate) fn current() -> TimerHandle {
         TimerHandle {
-            driver: crate::runtime::Handle::current_or_global()
-                .inner
-                .driver
-                .clone(),
+            driver: Some(Driver::with_current(Arc::clone)),
         }
     }
 
-    pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> TimerKey {
-        self.driver.insert_timer(deadline, waker)
+    /// A handle that binds to the current runtime's timers (the global runtime's outside any)
+    /// when its first timer is inserted. Costs nothing.
+    pub(crate) const fn unbound() -> TimerHandle {
+        TimerHandle { driver: None }
     }
 
+    /// The current runtime's clock (the global runtime's outside any), without binding to it.
+    pub(crate) fn current_now() -> Instant {
+        Driver::with_current(|driver| driver.now())
+    }
+
+    /// Unless `deadline` has passed on the clock of this handle's driver, binds the handle (if
+    /// it is unbound) and arms a timer that wakes `waker` at `deadline`. `None` if it has passed.
+    pub(crate) fn insert_unless_due(&mut self, deadline: Instant, waker: &Waker) -> Option<TimerKey> {
+        let driver = match &self.driver {
+            Some(driver) => {
+                if deadline <= driver.now() {
+                    return None;
+                }
+                driver
+            }
+            None => {
+                // The clone happens only for a timer that is really armed; the insertion itself
+                // runs outside the borrow of the context (it may wake tasks).
+                let driver =
+                    Driver::with_current(|driver| (deadline > driver.now()).then(|| driver.clone()))?;
+                self.driver.insert(driver)
+            }
+        };
+        Some(driver.insert_timer(deadline, waker))
+    }
+
+    fn bound(&self) -> &Driver {
+        self.driver
+            .as_deref()
+            .expect("a timer key exists only for a bound handle")
+    }
+
+    /// Moves the timer `key` (inserted through this handle) to `deadline`.
     pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) {
-        self.driver.reset_timer(key, deadline);
+        self.bound().reset_timer(key, deadline);
     }
 
+    /// Polls the timer `key` (inserted through this handle).
     pub(crate) fn poll_elapsed(&self, key: TimerKey, cx: &Context<'_>) -> Poll<()> {
-        self.driver.poll_timer(key, cx)
+        self.bound().poll_timer(key, cx)
     }
 
+    /// Removes the timer `key` (inserted through this handle).
     pub(crate) fn remove(&self, key: TimerKey) {
-        self.driver.remove_timer(key);
+        self.bound().remove_timer(key);
     }
 
-    /// The runtime's clock.
+    /// The clock of this handle's driver; for an unbound handle, the current runtime's.
     pub(crate) fn now(&self) -> Instant {
-        self.driver.now()
+        match &self.driver {
+            Some(driver) => driver.now(),
+            None => TimerHandle::current_now(),
+        }
     }
 
     #[cfg(test)]
     pub(crate) fn contains(&self, key: TimerKey) -> bool {
-        self.driver.contains_timer(key)
+        self.bound().contains_timer(key)
     }
 }

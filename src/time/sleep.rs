@@ -27,10 +27,9 @@ use crate::task::coop;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let handle = TimerHandle::current();
-    let now = handle.now();
+    let now = TimerHandle::current_now();
     let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
-    Sleep::new(handle, deadline)
+    Sleep::new(TimerHandle::unbound(), deadline)
 }
 
 /// Waits until `deadline` is reached.
@@ -48,16 +47,17 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// });
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(TimerHandle::current(), deadline)
+    Sleep::new(TimerHandle::unbound(), deadline)
 }
 
 pin_project! {
     /// The future returned by [`sleep`] and [`sleep_until`]: completes once its deadline has
     /// passed.
     ///
-    /// A `Sleep` takes no timer until it is first polled; it then registers with the runtime's
-    /// timer wheel, which wakes the task once the deadline has passed, and deregisters when it
-    /// is dropped. Polling it again after it completed completes again. [`reset`](Sleep::reset)
+    /// A `Sleep` takes no timer until it is first polled; it then registers with the timer
+    /// wheel of the runtime it is polled in (the global runtime's outside any), which wakes the
+    /// task once the deadline has passed, and deregisters when it is dropped. Creating and
+    /// dropping a `Sleep` that never waits touches no state shared with other threads. Polling it again after it completed completes again. [`reset`](Sleep::reset)
     /// moves the deadline of a `Sleep` that is waiting (or has completed) without a new
     /// registration.
     ///
@@ -176,14 +176,19 @@ impl Sleep {
         // A deadline that has passed completes at once, without waiting for the driver to
         // process the wheel (a timer reset into the past is only marked fired then). A timer
         // still armed in the wheel then fires shortly, waking the task once more, harmlessly.
-        let ready = *this.deadline <= timer.handle.now()
-            || match timer.key {
-                Some(key) => timer.handle.poll_elapsed(key, cx).is_ready(),
-                None => {
-                    timer.key = Some(timer.handle.insert(*this.deadline, cx.waker()));
+        let ready = match timer.key {
+            Some(key) => {
+                *this.deadline <= timer.handle.now()
+                    || timer.handle.poll_elapsed(key, cx).is_ready()
+            }
+            None => match timer.handle.insert_unless_due(*this.deadline, cx.waker()) {
+                Some(key) => {
+                    timer.key = Some(key);
                     false
                 }
-            };
+                None => true,
+            },
+        };
         if ready {
             *this.elapsed = true;
             Poll::Ready(())
