@@ -1,10 +1,21 @@
 //! A pool of threads that run blocking jobs.
 //!
-//! All bookkeeping lives in one [`State`] behind a `Mutex`. Idle threads
-//! sleep on `work_cv`; a thread that shuts the pool down sleeps on `exit_cv`
-//! until the threads are gone. The pool is not on any hot path (each job
-//! blocks for far longer than a lock round trip takes), so the design favours
-//! being easy to check over being lock-free.
+//! All bookkeeping lives in one [`State`] behind a `Mutex`, held only for a
+//! few instructions at a time (never across a wake-up, a thread start is the
+//! one exception). Each idle thread sleeps on its own [`Slot`]; the idle
+//! threads form a stack, and `schedule` pops the most recently idled one and
+//! hands the job straight into its slot, so:
+//!
+//! * a wake-up goes to exactly one thread, which does not touch the shared
+//!   lock again to find its job (no thundering herd on one condition
+//!   variable, no woken thread blocking on the mutex its waker still holds);
+//! * the same few threads, with warm caches, serve a steady stream of jobs,
+//!   and the ones at the bottom of the stack reach their keep-alive and exit;
+//! * a job goes to the queue only when no thread is idle, so the queue and
+//!   the idle stack are never both non-empty: jobs still start in FIFO order.
+//!
+//! A thread that shuts the pool down sleeps on `exit_cv` until the threads
+//! are gone.
 //!
 //! The pool is generic over the metadata of the tasks it runs, so that its
 //! tests can drive it with plain `async-task` tasks; the runtime uses it
@@ -117,8 +128,6 @@ struct Inner<M> {
     /// Identifier recorded in [`MEMBERSHIP`] on this pool's threads.
     id: usize,
     state: Mutex<State<M>>,
-    /// Idle threads wait here for a job or for shutdown.
-    work_cv: Condvar,
     /// `shutdown` waits here for threads to exit.
     exit_cv: Condvar,
     config: BlockingConfig,
@@ -135,11 +144,13 @@ struct State<M> {
     /// Threads that have not yet finished exiting. Differs from `active`
     /// while an exiting thread runs its stop hook.
     alive: usize,
-    /// Threads waiting on `work_cv` that no job has been handed to yet.
-    idle: usize,
-    /// Wake-ups handed out by `schedule` and not yet taken by an idle thread.
-    /// Lets a woken thread tell a real wake-up from a spurious one.
-    notified: usize,
+    /// Slots of the threads waiting for a job, most recently idle last.
+    ///
+    /// # Invariant
+    /// Non-empty only while `queue` is empty: a thread goes idle only after
+    /// finding the queue empty, and `schedule` queues a job only when no
+    /// thread is idle.
+    idle: Vec<Arc<Slot<M>>>,
     /// Key given to the next thread in `threads`.
     next_thread: usize,
     /// Join handles of threads started and not yet exited, by key.
@@ -160,13 +171,11 @@ impl<M> Pool<M> {
                     shutdown: false,
                     active: 0,
                     alive: 0,
-                    idle: 0,
-                    notified: 0,
+                    idle: Vec::new(),
                     next_thread: 0,
                     threads: HashMap::new(),
                     last_exited: None,
                 }),
-                work_cv: Condvar::new(),
                 exit_cv: Condvar::new(),
                 config,
             }),
@@ -196,9 +205,13 @@ impl<M> Pool<M> {
         let cancelled = std::mem::take(&mut state.queue);
         let threads = std::mem::take(&mut state.threads);
         let last_exited = state.last_exited.take();
-        self.inner.work_cv.notify_all();
+        let idle = std::mem::take(&mut state.idle);
         drop(state);
 
+        // Outside the lock: the woken threads take it on their way out.
+        for slot in idle {
+            slot.hand(Hand::Exit);
+        }
         // Cancelling wakes join handles, so it happens outside the lock.
         drop(cancelled);
         // That thread has already done all of its work. A pool thread leaves
@@ -244,7 +257,7 @@ impl<M> Pool<M> {
 
     /// Number of threads waiting for a job.
     pub(crate) fn num_idle_threads(&self) -> usize {
-        self.inner.lock().idle
+        self.inner.lock().idle.len()
     }
 
     /// Number of jobs queued and not yet started.
@@ -256,11 +269,12 @@ impl<M> Pool<M> {
 impl<M: Send + Sync + 'static> Pool<M> {
     /// Queues a job to run on a pool thread.
     ///
-    /// Jobs start in the order they were scheduled. If a thread is idle it is
-    /// woken; otherwise a new thread is started unless the pool is at its
-    /// limit, in which case the job waits for a busy thread to finish. If a
-    /// thread cannot be started the job stays queued, and starting one is
-    /// tried again on the next call.
+    /// Jobs start in the order they were scheduled. If a thread is idle, the
+    /// most recently idle one is handed the job and woken; otherwise the job
+    /// is queued and a new thread is started unless the pool is at its limit,
+    /// in which case the job waits for a busy thread to finish. If a thread
+    /// cannot be started the job stays queued, and starting one is tried again
+    /// on the next call.
     ///
     /// After shutdown the job is dropped, which cancels its task.
     pub(crate) fn schedule(&self, runnable: Runnable<M>) {
@@ -272,12 +286,15 @@ impl<M: Send + Sync + 'static> Pool<M> {
             drop(runnable);
             return;
         }
+        if let Some(slot) = state.idle.pop() {
+            // The queue is empty (invariant of `idle`), so this job is the
+            // oldest waiting one. Woken outside the lock.
+            drop(state);
+            slot.hand(Hand::Job(runnable));
+            return;
+        }
         state.queue.push_back(runnable);
-        if state.idle > 0 {
-            state.idle -= 1;
-            state.notified += 1;
-            self.inner.work_cv.notify_one();
-        } else if state.active < self.inner.max_threads() {
+        if state.active < self.inner.max_threads() {
             self.inner.spawn_thread(&mut state);
         }
     }
@@ -294,7 +311,7 @@ impl<M> fmt::Debug for Pool<M> {
         let state = self.inner.lock();
         f.debug_struct("BlockingPool")
             .field("threads", &state.active)
-            .field("idle_threads", &state.idle)
+            .field("idle_threads", &state.idle.len())
             .field("queue_depth", &state.queue.len())
             .field("shutdown", &state.shutdown)
             .field("config", &self.inner.config)
@@ -349,45 +366,48 @@ impl<M: Send + Sync + 'static> Inner<M> {
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook()));
         }
 
-        let mut state = self.lock();
-        'serve: loop {
-            while let Some(job) = state.queue.pop_front() {
-                drop(state);
+        let slot = Arc::new(Slot::new());
+        let mut next: Option<Runnable<M>> = None;
+        let mut state = loop {
+            if let Some(job) = next.take() {
                 // A panicking job is reported through its join handle (or
                 // lost, if nobody holds one); the thread carries on.
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run()));
-                state = self.lock();
+            }
+            let mut state = self.lock();
+            if let Some(job) = state.queue.pop_front() {
+                next = Some(job);
+                continue;
             }
             if state.shutdown {
-                break;
+                break state;
             }
+            state.idle.push(Arc::clone(&slot));
+            drop(state);
 
-            state.idle += 1;
             // A keep-alive too long to represent means "wait forever".
             let deadline = Instant::now().checked_add(self.config.keep_alive);
-            loop {
-                state = match deadline {
-                    None => wait(&self.work_cv, state),
-                    Some(deadline) => {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        wait_timeout(&self.work_cv, state, left)
+            match slot.wait(deadline) {
+                Some(Hand::Job(job)) => next = Some(job),
+                Some(Hand::Exit) => break self.lock(),
+                Some(Hand::Empty) => unreachable!("`Slot::wait` returns what it was handed"),
+                None => {
+                    // Keep-alive over. Leave, unless `schedule` or `shutdown`
+                    // took the slot off the stack meanwhile: then a hand-off
+                    // is on its way and must be honoured.
+                    let mut state = self.lock();
+                    if let Some(pos) = state.idle.iter().position(|s| Arc::ptr_eq(s, &slot)) {
+                        state.idle.remove(pos);
+                        break state;
                     }
-                };
-                // A wake-up handed out by `schedule` already took this thread
-                // off the idle count, so it must be honoured even if the
-                // keep-alive has run out meanwhile.
-                if state.notified > 0 {
-                    state.notified -= 1;
-                    continue 'serve;
+                    drop(state);
+                    match slot.wait(None) {
+                        Some(Hand::Job(job)) => next = Some(job),
+                        _ => break self.lock(),
+                    }
                 }
-                let expired = deadline.is_some_and(|d| Instant::now() >= d);
-                if state.shutdown || expired {
-                    state.idle -= 1;
-                    break 'serve;
-                }
-                // Spurious wake-up: keep waiting for what is left.
             }
-        }
+        };
 
         // Stop counting towards the limit in the same critical section that
         // decided to exit, so a job queued from now on starts a new thread.
@@ -411,6 +431,61 @@ impl<M: Send + Sync + 'static> Inner<M> {
         drop(state);
         if let Some(handle) = previous {
             let _ = handle.join();
+        }
+    }
+}
+
+/// What an idle thread is handed through its [`Slot`].
+enum Hand<M> {
+    /// Nothing yet.
+    Empty,
+    /// A job to run.
+    Job(Runnable<M>),
+    /// The pool shut down: exit.
+    Exit,
+}
+
+/// Where one idle thread waits: its own lock and condition variable, so that
+/// waking it wakes nobody else.
+struct Slot<M> {
+    hand: Mutex<Hand<M>>,
+    cv: Condvar,
+}
+
+impl<M> Slot<M> {
+    fn new() -> Slot<M> {
+        Slot {
+            hand: Mutex::new(Hand::Empty),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Gives the waiting thread `hand` and wakes it. Called by whoever took
+    /// the slot off the idle stack, exactly once per time the thread pushed
+    /// it.
+    fn hand(&self, hand: Hand<M>) {
+        *self.hand.lock().unwrap_or_else(PoisonError::into_inner) = hand;
+        self.cv.notify_one();
+    }
+
+    /// Waits until handed something, or until `deadline` (`None` on
+    /// timeout); `deadline: None` waits without limit.
+    fn wait(&self, deadline: Option<Instant>) -> Option<Hand<M>> {
+        let mut hand = self.hand.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if !matches!(*hand, Hand::Empty) {
+                return Some(std::mem::replace(&mut *hand, Hand::Empty));
+            }
+            hand = match deadline {
+                None => self.cv.wait(hand).unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.checked_duration_since(Instant::now())?;
+                    match self.cv.wait_timeout(hand, left) {
+                        Ok((guard, _)) => guard,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    }
+                }
+            };
         }
     }
 }
