@@ -7,9 +7,39 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use super::coop;
+use super::local::LocalMeta;
 use super::raw::{Id, Output, Panic, TaskMeta};
 
-type Inner<T> = async_task::FallibleTask<Output<T>, TaskMeta>;
+/// The `async-task` handle behind a `JoinHandle`: a runtime's task, or a [`LocalSet`]'s.
+///
+/// [`LocalSet`]: super::LocalSet
+enum Inner<T> {
+    Runtime(async_task::FallibleTask<Output<T>, TaskMeta>),
+    Local(async_task::FallibleTask<Output<T>, LocalMeta>),
+}
+
+impl<T> Inner<T> {
+    fn is_finished(&self) -> bool {
+        match self {
+            Inner::Runtime(task) => task.is_finished(),
+            Inner::Local(task) => task.is_finished(),
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Output<T>>> {
+        match self {
+            Inner::Runtime(task) => Pin::new(task).poll(cx),
+            Inner::Local(task) => Pin::new(task).poll(cx),
+        }
+    }
+
+    fn detach(self) {
+        match self {
+            Inner::Runtime(task) => task.detach(),
+            Inner::Local(task) => task.detach(),
+        }
+    }
+}
 
 /// An owned permission to join on a task (await its termination).
 ///
@@ -37,7 +67,15 @@ impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<Output<T>, TaskMeta>) -> JoinHandle<T> {
         let id = task.metadata().id;
         JoinHandle {
-            task: Mutex::new(Some(task.fallible())),
+            task: Mutex::new(Some(Inner::Runtime(task.fallible()))),
+            id,
+        }
+    }
+
+    pub(crate) fn new_local(task: async_task::Task<Output<T>, LocalMeta>) -> JoinHandle<T> {
+        let id = task.metadata().id;
+        JoinHandle {
+            task: Mutex::new(Some(Inner::Local(task.fallible()))),
             id,
         }
     }
@@ -98,7 +136,7 @@ impl<T> Future for JoinHandle<T> {
             return Poll::Ready(Err(JoinError::cancelled(id)));
         };
         std::task::ready!(coop::poll_proceed(cx));
-        let result = match Pin::new(task).poll(cx) {
+        let result = match task.poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Some(Ok(value))) => Ok(value),
             Poll::Ready(Some(Err(panic))) => Err(JoinError::panic(id, panic)),

@@ -121,6 +121,44 @@ impl<T> JoinSet<T> {
     }
 }
 
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a `!Send` future on the current [`LocalSet`](super::LocalSet) and adds it to the
+    /// set.
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as [`spawn_local`](super::spawn_local) does.
+    ///
+    /// ```
+    /// use evloop::task::{JoinSet, LocalSet};
+    ///
+    /// let rt = evloop::runtime::Builder::new_current_thread().build().unwrap();
+    /// LocalSet::new().block_on(&rt, async {
+    ///     let mut set = JoinSet::new();
+    ///     for i in 0..3 {
+    ///         let value = std::rc::Rc::new(i);
+    ///         set.spawn_local(async move { *value });
+    ///     }
+    ///     let mut sum = 0;
+    ///     while let Some(result) = set.join_next().await {
+    ///         sum += result.unwrap();
+    ///     }
+    ///     assert_eq!(sum, 3);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(|notice| {
+            super::spawn_local(async move {
+                let _notice = notice;
+                future.await
+            })
+        });
+    }
+}
+
 impl<T: Send + 'static> JoinSet<T> {
     /// Spawns `future` on the current runtime (or the global one) and adds it to the set.
     pub fn spawn<F>(&mut self, future: F)
@@ -161,6 +199,9 @@ impl<T: Send + 'static> JoinSet<T> {
         });
     }
 
+}
+
+impl<T> JoinSet<T> {
     /// Waits for one of the tasks to finish and returns its result; `None` once the set is
     /// empty.
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {

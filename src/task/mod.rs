@@ -1,13 +1,16 @@
-//! Asynchronous tasks: [`spawn`], [`JoinHandle`], [`JoinSet`], [`yield_now`] and
-//! [`spawn_blocking`].
+//! Asynchronous tasks: [`spawn`], [`JoinHandle`], [`JoinSet`], [`yield_now`],
+//! [`spawn_blocking`], and [`spawn_local`] on a [`LocalSet`] for `!Send` futures.
 //!
 //! A task is an [`async-task`](https://docs.rs/async-task) task: one allocation holding the
 //! future, its state word and a [`TaskMeta`](raw::TaskMeta) header. Spawning creates it and pushes
-//! it onto a run queue; waking it pushes it again; a worker pops it and polls it.
+//! it onto a run queue; waking it pushes it again; a worker pops it and polls it. A
+//! [`LocalSet`]'s tasks are the same, with a smaller header and the set's own queue (see
+//! `local.rs`).
 
 pub(crate) mod coop;
 mod join;
 mod join_set;
+mod local;
 pub(crate) mod raw;
 pub(crate) mod registry;
 mod yield_now;
@@ -16,6 +19,7 @@ use std::future::Future;
 
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use raw::Id;
 pub(crate) use raw::TaskMeta;
 pub use yield_now::yield_now;
