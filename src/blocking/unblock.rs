@@ -89,6 +89,9 @@ pub struct Unblock<T> {
     /// An error from an operation `get_mut` waited for, kept for the next
     /// I/O call since `get_mut` cannot return it.
     error: Option<io::Error>,
+    /// The target of a seek begun with tokio's `AsyncSeek::start_seek` (see `compat`).
+    #[cfg(feature = "tokio-io")]
+    pub(crate) tokio_seek: Option<SeekFrom>,
 }
 
 /// Who holds the inner object.
@@ -210,6 +213,8 @@ impl<T> Unblock<T> {
             },
             cap: cap.max(1),
             error: None,
+            #[cfg(feature = "tokio-io")]
+            tokio_seek: None,
         }
     }
 }

@@ -520,6 +520,12 @@ impl File {
     fn inner_mut(&mut self) -> &mut Inner {
         self.inner.get_mut().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// The target of a seek begun with tokio's `AsyncSeek::start_seek` (see `compat`).
+    #[cfg(feature = "tokio-io")]
+    pub(crate) fn tokio_seek(&mut self) -> &mut Option<std::io::SeekFrom> {
+        &mut self.inner_mut().tokio_seek
+    }
 }
 
 impl From<StdFile> for File {

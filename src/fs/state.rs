@@ -215,6 +215,9 @@ pub(super) struct Inner {
     wake_all: Arc<WakeAll>,
     /// A waker for `wake_all`, made once.
     waker: Waker,
+    /// The target of a seek begun with tokio's `AsyncSeek::start_seek`, for `poll_complete`.
+    #[cfg(feature = "tokio-io")]
+    pub(super) tokio_seek: Option<SeekFrom>,
 }
 
 impl Inner {
@@ -226,6 +229,8 @@ impl Inner {
             max_buf: DEFAULT_MAX_BUF,
             waker: Waker::from(wake_all.clone()),
             wake_all,
+            #[cfg(feature = "tokio-io")]
+            tokio_seek: None,
         }
     }
 
