@@ -20,8 +20,11 @@
 //! | [`io`] | the `futures-io` traits and helpers, [`Async`](io::Async) for any file descriptor, async stdio |
 //! | [`fs`] | files and directories, on the blocking pool |
 //! | [`blocking`] | the blocking thread pool's adapter [`Unblock`](blocking::Unblock) |
+//! | [`compat`] | the ecosystem: tokio's I/O traits on evloop types and `Compat` (feature `tokio-io`), `compat::tokio(fut)` for tokio-only libraries (feature `tokio`), hyper 1.x's `rt` traits (feature `hyper`) |
 //! | [`sync`] | channels ([`mpsc`](sync::mpsc), [`oneshot`](sync::oneshot), [`broadcast`](sync::broadcast), [`watch`](sync::watch)), [`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock), [`Semaphore`](sync::Semaphore), [`Notify`](sync::Notify), [`Barrier`](sync::Barrier) |
 //! | [`net`] | [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream), [`UdpSocket`](net::UdpSocket), Unix domain sockets, [`lookup_host`](net::lookup_host) |
+//! | [`signal`] | [`ctrl_c`](signal::ctrl_c) and, on Unix, [`signal::unix::signal`] for any signal, through a self-pipe watched by the reactor |
+//! | `process` (Unix) | `Command` and `Child`: child processes whose exit is watched by the reactor (a pidfd on Linux), with futures-io pipes |
 //! | `scheduler` (internal) | the multi-thread work-stealing scheduler and the current-thread one |
 //! | `reactor` (internal) | the epoll backend, readiness sources, the timer wheel and the per-runtime driver |
 //! | [`select!`], [`join!`], [`try_join!`] | waiting on several futures at once, from `macros` (internal; helpers under `__private`) |
@@ -44,14 +47,18 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod blocking;
+pub mod compat;
 pub mod fs;
 pub mod io;
 pub(crate) mod loom;
 mod macros;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 pub(crate) mod reactor;
 pub mod runtime;
 pub(crate) mod scheduler;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
@@ -80,3 +87,13 @@ pub use task::spawn;
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     runtime::Handle::global().block_on(future)
 }
+
+/// README.md's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// MIGRATION.md's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../MIGRATION.md")]
+pub struct MigrationDoctests;
