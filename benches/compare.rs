@@ -27,6 +27,10 @@
 //! `futures_lite::FutureExt::or`), `async_net`, and `std::fs::read` on the
 //! `blocking` pool (what `async-fs` does) for smol. evloop and smol streams
 //! are driven through the `futures-io` traits, tokio's through its own.
+//! `http_hello` serves hyper 1.x on each peer's streams, through hyper-util's
+//! `TokioIo` for tokio and one small `futures-io` adapter (`peers/hyper_io.rs`)
+//! shared by evloop and smol; its load generator is a set of plain threads
+//! with blocking sockets, outside every runtime.
 //!
 //! **Workloads.** Each workload is written once, as a function generic over the
 //! [`rt::Runtime`] trait, so every peer runs the very same code. Channels used
@@ -35,9 +39,9 @@
 //! spins 1 µs per task; `spawn_blocking` spins, rather than sleeps, 10 µs per
 //! closure). Sizes are fixed so results stay comparable over time. The list
 //! of workloads (`--list` prints it) lives in [`workloads::all`]: scheduler
-//! (1-6, 13), timers (7-8), TCP on loopback (9-10), files (12) and memory
-//! (14). Some workloads report extra rows next to their primary one
-//! (`timers_lateness`, `tcp_echo_p50`, `tcp_echo_p99`), each with its own
+//! (1-6, 13), timers (7-8), TCP on loopback (9-10), HTTP (11), files (12)
+//! and memory (14). Some workloads report extra rows next to their primary one
+//! (`timers_lateness`, `tcp_echo_p50`, `tcp_echo_p99`, `http_hello_p99`), each with its own
 //! unit and direction; `idle_tasks` reports RSS growth per task (from
 //! `/proc/self/statm`, so Linux only), each sample measured around its own
 //! spawns in a fresh child process of this binary, peer after peer (see

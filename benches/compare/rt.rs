@@ -128,6 +128,15 @@ pub trait Runtime: Sized + 'static {
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + Send + 'a;
 
+    // ----- HTTP -----
+
+    /// A stream as hyper sees it (`hyper::rt::Read` + `hyper::rt::Write`).
+    type HyperIo: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static;
+
+    /// Wraps a connected stream for hyper, with the glue a user of this
+    /// runtime would write (or take from hyper-util).
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo;
+
     // ----- file system -----
 
     /// Reads the whole file at `path` (the peer's own file API, or its

@@ -142,6 +142,12 @@ impl Runtime for EvloopRt {
         stream.write_all(buf)
     }
 
+    type HyperIo = super::hyper_io::FuturesIo<Self::Stream>;
+
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
+        super::hyper_io::FuturesIo(stream)
+    }
+
     fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static {
         evloop::fs::read(path)
     }

@@ -222,6 +222,12 @@ impl Runtime for SmolRt {
         stream.write_all(buf)
     }
 
+    type HyperIo = super::hyper_io::FuturesIo<Self::Stream>;
+
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
+        super::hyper_io::FuturesIo(stream)
+    }
+
     fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static {
         // smol has no file API of its own; `async-fs` runs `std::fs` calls on
         // the `blocking` crate's pool, which is what this does directly.

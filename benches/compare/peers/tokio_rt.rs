@@ -138,6 +138,12 @@ impl Runtime for TokioRt {
         stream.write_all(buf)
     }
 
+    type HyperIo = hyper_util::rt::TokioIo<Self::Stream>;
+
+    fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
+        hyper_util::rt::TokioIo::new(stream)
+    }
+
     fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static {
         tokio::fs::read(path)
     }

@@ -21,6 +21,7 @@
 //! the entry.
 
 pub mod fs;
+pub mod http;
 pub mod mem;
 pub mod net;
 pub mod sched;
@@ -391,6 +392,27 @@ pub fn all() -> Vec<Workload> {
             extras: &[],
             baseline: false,
             runners: runners!(net::tcp_stream),
+        },
+        Workload {
+            id: 11,
+            name: "http_hello",
+            about: "hyper 1.x hello-world server (HTTP/1.1 keep-alive), 50 blocking-socket client threads outside the runtime",
+            size: 100_000,
+            item: "request",
+            metric: Metric::Throughput {
+                unit: "requests",
+                per_item: 1.0,
+            },
+            extras: &[Extra {
+                name: "http_hello_p99",
+                about: "99th percentile request latency (write request to whole response read)",
+                metric: Metric::Value {
+                    unit: "us",
+                    higher_is_better: false,
+                },
+            }],
+            baseline: false,
+            runners: runners!(http::http_hello),
         },
         Workload {
             id: 12,

@@ -67,7 +67,7 @@ async fn echo<R: Runtime>(mut stream: R::Stream) {
 }
 
 /// The `p`-th percentile of sorted `v` (nearest rank).
-fn percentile(v: &[u32], p: f64) -> f64 {
+pub fn percentile(v: &[u32], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
