@@ -21,7 +21,9 @@ type Message = (SocketAddr, String);
 
 #[evloop::main]
 async fn main() -> io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8081".to_string());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8081".to_string());
     let listener = TcpListener::bind(addr.as_str()).await?;
     println!("chat server listening on {}", listener.local_addr()?);
 

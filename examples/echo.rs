@@ -13,7 +13,9 @@ use evloop::net::TcpListener;
 
 #[evloop::main]
 async fn main() -> io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let max_connections = std::env::var("EVLOOP_ECHO_MAX")
         .ok()
         .and_then(|max| max.parse::<usize>().ok());

@@ -21,7 +21,9 @@ use hyper::{Request, Response};
 
 #[evloop::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".to_string());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3000".to_string());
     let listener = TcpListener::bind(addr.as_str()).await?;
     println!("Listening on http://{}", listener.local_addr()?);
 

@@ -121,7 +121,10 @@ async fn websocket_echo() -> Result<(), BoxError> {
     let first = ws.next().await.ok_or("server went away")??;
     assert_eq!(first.to_text()?, "hello over evloop");
     let second = ws.next().await.ok_or("server went away")??;
-    assert!(second.into_data() == big, "the binary frame came back altered");
+    assert!(
+        second.into_data() == big,
+        "the binary frame came back altered"
+    );
 
     ws.close(None).await?;
     // Drain until the server's close reply ends the stream.

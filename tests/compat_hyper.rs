@@ -87,7 +87,13 @@ async fn curl(args: Vec<String>) -> Option<std::process::Output> {
 async fn served_to_curl() -> Result<(), BoxError> {
     let addr = start_server().await?;
     let base = format!("http://{addr}");
-    let Some(get) = curl(vec!["-sS".into(), "--max-time".into(), "10".into(), base.clone()]).await
+    let Some(get) = curl(vec![
+        "-sS".into(),
+        "--max-time".into(),
+        "10".into(),
+        base.clone(),
+    ])
+    .await
     else {
         println!("skipped: curl not installed");
         return Ok(());
@@ -195,8 +201,14 @@ async fn hyper_timer_drives_header_read_timeout() {
         .expect("the header-read timeout never fired")
         .unwrap();
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(100), "fired early: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(100),
+        "fired early: {waited:?}"
+    );
     let outcome = server.await.unwrap();
-    assert!(outcome.is_err(), "the connection should end with a timeout error");
+    assert!(
+        outcome.is_err(),
+        "the connection should end with a timeout error"
+    );
     assert_no_tokio_runtime();
 }

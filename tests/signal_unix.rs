@@ -101,20 +101,23 @@ fn sigusr1_reaches_every_listener() {
 
 #[test]
 fn signal_sent_from_another_thread_wakes_a_waiting_task() {
-    in_child("signal_sent_from_another_thread_wakes_a_waiting_task", || {
-        each_flavor(|rt| {
-            rt.block_on(async {
-                let mut hangups = signal(SignalKind::hangup()).unwrap();
-                let task = evloop::spawn(async move {
-                    within("SIGHUP", hangups.recv()).await.unwrap();
+    in_child(
+        "signal_sent_from_another_thread_wakes_a_waiting_task",
+        || {
+            each_flavor(|rt| {
+                rt.block_on(async {
+                    let mut hangups = signal(SignalKind::hangup()).unwrap();
+                    let task = evloop::spawn(async move {
+                        within("SIGHUP", hangups.recv()).await.unwrap();
+                    });
+                    // The task waits (in the reactor) before the signal is sent.
+                    evloop::time::sleep(Duration::from_millis(20)).await;
+                    std::thread::spawn(|| raise(RawSignal::HUP)).join().unwrap();
+                    task.await.unwrap();
                 });
-                // The task waits (in the reactor) before the signal is sent.
-                evloop::time::sleep(Duration::from_millis(20)).await;
-                std::thread::spawn(|| raise(RawSignal::HUP)).join().unwrap();
-                task.await.unwrap();
             });
-        });
-    });
+        },
+    );
 }
 
 #[test]

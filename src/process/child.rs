@@ -186,9 +186,11 @@ impl Child {
         }
         let stdout = read_all(self.stdout.take());
         let stderr = read_all(self.stderr.take());
-        let (status, (stdout, stderr)) =
-            futures_lite::future::try_zip(self.wait(), futures_lite::future::try_zip(stdout, stderr))
-                .await?;
+        let (status, (stdout, stderr)) = futures_lite::future::try_zip(
+            self.wait(),
+            futures_lite::future::try_zip(stdout, stderr),
+        )
+        .await?;
         Ok(Output {
             status,
             stdout,
@@ -460,7 +462,10 @@ impl AsFd for ChildStdin {
 
 impl fmt::Debug for ChildStdin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fd = self.inner.as_ref().map(|inner| inner.get_ref().0.as_raw_fd());
+        let fd = self
+            .inner
+            .as_ref()
+            .map(|inner| inner.get_ref().0.as_raw_fd());
         f.debug_struct("ChildStdin").field("fd", &fd).finish()
     }
 }

@@ -410,7 +410,11 @@ impl TimerHandle {
 
     /// Unless `deadline` has passed on the clock of this handle's driver, binds the handle (if
     /// it is unbound) and arms a timer that wakes `waker` at `deadline`. `None` if it has passed.
-    pub(crate) fn insert_unless_due(&mut self, deadline: Instant, waker: &Waker) -> Option<TimerKey> {
+    pub(crate) fn insert_unless_due(
+        &mut self,
+        deadline: Instant,
+        waker: &Waker,
+    ) -> Option<TimerKey> {
         let driver = match &self.driver {
             Some(driver) => {
                 if deadline <= driver.now() {
@@ -421,8 +425,9 @@ impl TimerHandle {
             None => {
                 // The clone happens only for a timer that is really armed; the insertion itself
                 // runs outside the borrow of the context (it may wake tasks).
-                let driver =
-                    Driver::with_current(|driver| (deadline > driver.now()).then(|| driver.clone()))?;
+                let driver = Driver::with_current(|driver| {
+                    (deadline > driver.now()).then(|| driver.clone())
+                })?;
                 self.driver.insert(driver)
             }
         };

@@ -235,7 +235,13 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused() {
         let globals = globals().unwrap();
-        for signum in [0, -1, MAX_SIGNAL + 1, libc_consts::SIGKILL, libc_consts::SIGSEGV] {
+        for signum in [
+            0,
+            -1,
+            MAX_SIGNAL + 1,
+            libc_consts::SIGKILL,
+            libc_consts::SIGSEGV,
+        ] {
             let err = globals.install(signum).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{signum}");
         }
@@ -253,6 +259,10 @@ mod tests {
         globals.drive();
         assert_eq!(slot.delivered(), before + 1);
         globals.drive();
-        assert_eq!(slot.delivered(), before + 1, "a drive without a flag counts nothing");
+        assert_eq!(
+            slot.delivered(),
+            before + 1,
+            "a drive without a flag counts nothing"
+        );
     }
 }

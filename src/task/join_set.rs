@@ -198,7 +198,6 @@ impl<T: Send + 'static> JoinSet<T> {
             })
         });
     }
-
 }
 
 impl<T> JoinSet<T> {

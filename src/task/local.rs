@@ -70,11 +70,7 @@ impl Shared {
             drop(error.into_inner());
             return;
         }
-        let waker = self
-            .waker
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -499,7 +495,10 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let context = CURRENT.try_with(|current| current.borrow().clone()).ok().flatten();
+    let context = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
     match context {
         Some(context) => context.spawn(future),
         None => panic!(

@@ -46,7 +46,10 @@ pub(in crate::net) async fn connect(
 }
 
 /// Sets `SO_LINGER` (Windows keeps whole seconds).
-pub(in crate::net) fn set_linger(socket: impl AsSocket, linger: Option<Duration>) -> io::Result<()> {
+pub(in crate::net) fn set_linger(
+    socket: impl AsSocket,
+    linger: Option<Duration>,
+) -> io::Result<()> {
     winsock::set_linger(socket.as_socket(), linger)
 }
 

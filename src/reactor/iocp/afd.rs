@@ -23,8 +23,8 @@ use windows_sys::Win32::Networking::WinSock::SOCKET;
 use windows_sys::Win32::Storage::FileSystem::{
     SetFileCompletionNotificationModes, FILE_SHARE_READ, FILE_SHARE_WRITE, SYNCHRONIZE,
 };
-use windows_sys::Win32::System::IO::{CancelIoEx, IO_STATUS_BLOCK};
 use windows_sys::Win32::System::WindowsProgramming::FILE_SKIP_SET_EVENT_ON_HANDLE;
+use windows_sys::Win32::System::IO::{CancelIoEx, IO_STATUS_BLOCK};
 
 use super::port::Port;
 
@@ -145,8 +145,9 @@ impl Afd {
         port.associate(afd.raw(), key)?;
         // A completion already goes to the port; do not also signal the handle.
         // SAFETY: the handle is valid; the call sets a flag on it.
-        if unsafe { SetFileCompletionNotificationModes(afd.raw(), FILE_SKIP_SET_EVENT_ON_HANDLE as u8) }
-            == 0
+        if unsafe {
+            SetFileCompletionNotificationModes(afd.raw(), FILE_SKIP_SET_EVENT_ON_HANDLE as u8)
+        } == 0
         {
             return Err(io::Error::last_os_error());
         }

@@ -167,7 +167,8 @@ impl Poller {
             // SAFETY: every packet with another key completes a poll started by
             // `SocketState::submit`, whose overlapped pointer is a reference from
             // `Arc::into_raw` that the poll owned; its completion hands it back to us, once.
-            let state = unsafe { Arc::from_raw(entry.lpOverlapped.cast_const().cast::<SocketState>()) };
+            let state =
+                unsafe { Arc::from_raw(entry.lpOverlapped.cast_const().cast::<SocketState>()) };
             if let Some(ready) = state.complete() {
                 events.ready.push((state.key, ready));
             }
@@ -274,8 +275,13 @@ impl SocketState {
         // kernel (the invariant on `iosb`); the poll owns the reference in `context` until its
         // completion is dequeued, so they stay valid that long.
         let started = unsafe {
-            self.afd
-                .poll(self.base, events, self.info.get(), self.iosb.get(), context.cast())
+            self.afd.poll(
+                self.base,
+                events,
+                self.info.get(),
+                self.iosb.get(),
+                context.cast(),
+            )
         };
         match started {
             Ok(()) => {
@@ -301,8 +307,12 @@ impl SocketState {
         }
         // SAFETY: the completion was dequeued, so no poll is in flight, and we hold the lock
         // (the invariant on `iosb`).
-        let (status, events) =
-            unsafe { ((*self.iosb.get()).Anonymous.Status, (*self.info.get()).events()) };
+        let (status, events) = unsafe {
+            (
+                (*self.iosb.get()).Anonymous.Status,
+                (*self.info.get()).events(),
+            )
+        };
         let mut ready = if status == STATUS_CANCELLED {
             Ready::EMPTY
         } else if status < 0 {
@@ -487,8 +497,7 @@ fn base_socket(socket: BorrowedSocket<'_>) -> SOCKET {
 pub(super) fn set_nonblocking(socket: BorrowedSocket<'_>) -> io::Result<()> {
     let mut on = 1u32;
     // SAFETY: the socket is valid (borrowed); `on` lives for the call.
-    if unsafe { ioctlsocket(socket.as_raw_socket() as SOCKET, FIONBIO, &mut on) } == SOCKET_ERROR
-    {
+    if unsafe { ioctlsocket(socket.as_raw_socket() as SOCKET, FIONBIO, &mut on) } == SOCKET_ERROR {
         return Err(io::Error::last_os_error());
     }
     Ok(())

@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use windows_sys::Win32::Networking::WinSock::{
     bind as wsa_bind, connect as wsa_connect, getsockopt, listen as wsa_listen, setsockopt,
-    WSASocketW, WSAStartup, AF_INET, AF_INET6, IN6_ADDR, IN6_ADDR_0, IN_ADDR, IN_ADDR_0,
-    INVALID_SOCKET, LINGER, SOCKADDR, SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_IN6_0, SOCKET,
-    SOCKET_ERROR, SOCK_STREAM, SOL_SOCKET, SO_LINGER, WSADATA, WSA_FLAG_NO_HANDLE_INHERIT,
-    WSA_FLAG_OVERLAPPED,
+    WSASocketW, WSAStartup, AF_INET, AF_INET6, IN6_ADDR, IN6_ADDR_0, INVALID_SOCKET, IN_ADDR,
+    IN_ADDR_0, LINGER, SOCKADDR, SOCKADDR_IN, SOCKADDR_IN6, SOCKADDR_IN6_0, SOCKET, SOCKET_ERROR,
+    SOCK_STREAM, SOL_SOCKET, SO_LINGER, WSADATA, WSA_FLAG_NO_HANDLE_INHERIT, WSA_FLAG_OVERLAPPED,
 };
 
 /// A new TCP socket for `addr`'s family: non-blocking, not inherited by child processes, and
@@ -39,8 +38,7 @@ pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedSocket> {
 }
 
 /// Binds `socket` to `addr`.
-pub(crate) fn bind(socket: BorrowedSocket<'_>, addr: &SocketAddr) -> io::Result<()>
-{
+pub(crate) fn bind(socket: BorrowedSocket<'_>, addr: &SocketAddr) -> io::Result<()> {
     let (raw, len) = sockaddr(addr);
     // SAFETY: the socket is valid (borrowed); `raw` holds `len` bytes of a socket address.
     check(unsafe { wsa_bind(id(socket), raw.as_ptr(), len) })
