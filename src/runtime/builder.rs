@@ -10,8 +10,7 @@ use crate::reactor::Driver;
 use crate::scheduler::{current_thread, multi_thread};
 use std::sync::Arc;
 
-type Callback = Arc<dyn Fn() + Send + Sync>;
-type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync>;
+use super::workers::{Callback, ThreadNameFn, WorkerThreads};
 
 /// Default cap on blocking-pool threads: generous, because blocking threads mostly sleep in
 /// system calls; matches tokio so that ported programs behave the same.
@@ -230,31 +229,21 @@ impl Builder {
             on_thread_start: Some(start),
             on_thread_stop: self.on_thread_stop.clone(),
         });
-        let inner = Arc::new(RuntimeInner::new(scheduler, driver, blocking));
+        let workers = WorkerThreads::new(
+            self.thread_name.clone(),
+            self.thread_stack_size,
+            self.on_thread_start.clone(),
+            self.on_thread_stop.clone(),
+        );
+        let inner = Arc::new(RuntimeInner::new(scheduler, driver, blocking, workers));
         let _ = cell.set(Arc::downgrade(&inner));
         let handle = Handle { inner };
 
         let mut runtime = Runtime::from_parts(handle.clone());
         if self.kind == Kind::MultiThread {
             for index in 0..num_workers {
-                let mut builder = std::thread::Builder::new().name((self.thread_name)());
-                if let Some(size) = self.thread_stack_size {
-                    builder = builder.stack_size(size);
-                }
-                let handle = handle.clone();
-                let on_start = self.on_thread_start.clone();
-                let on_stop = self.on_thread_stop.clone();
                 // On failure `runtime` is dropped, which shuts down the workers already started.
-                let thread = builder.spawn(move || {
-                    let _current = context::set_current(handle.clone());
-                    if let Some(f) = &on_start {
-                        f();
-                    }
-                    multi_thread::run_worker(&handle.inner, index);
-                    if let Some(f) = &on_stop {
-                        f();
-                    }
-                })?;
+                let thread = handle.inner.workers.spawn(&handle, index)?;
                 runtime.push_worker(thread);
             }
         }

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use crate::blocking::BlockingPool;
 use crate::reactor::Driver;
+use crate::runtime::{context, WorkerThreads};
 use std::sync::Arc;
 
 use crate::loom::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
@@ -26,6 +27,9 @@ pub(crate) struct RuntimeInner {
     /// Every live async task, for shutdown.
     pub(crate) registry: Registry,
     pub(crate) blocking: BlockingPool,
+    /// How worker threads are started (multi-thread flavor), and those started by
+    /// `block_in_place`.
+    pub(crate) workers: WorkerThreads,
     /// Tasks (async and blocking) whose future has not been dropped yet.
     live: AtomicUsize,
     /// Set while some thread waits in `Runtime::run` for `live` to reach zero.
@@ -47,6 +51,7 @@ impl RuntimeInner {
         scheduler: Scheduler,
         driver: Arc<Driver>,
         blocking: BlockingPool,
+        workers: WorkerThreads,
     ) -> RuntimeInner {
         let registry = Registry::new(match &scheduler {
             Scheduler::MultiThread(shared) => shared.workers.len(),
@@ -57,6 +62,7 @@ impl RuntimeInner {
             driver,
             registry,
             blocking,
+            workers,
             live: AtomicUsize::new(0),
             run_waiting: AtomicBool::new(false),
             run_lock: Mutex::new(()),
@@ -68,6 +74,20 @@ impl RuntimeInner {
         match &self.scheduler {
             Scheduler::MultiThread(shared) => shared,
             Scheduler::CurrentThread(_) => unreachable!("not a multi-thread runtime"),
+        }
+    }
+
+    /// Starts a thread that takes worker `index` over from the calling thread, which is that
+    /// worker's thread and is about to block (`block_in_place`).
+    pub(crate) fn spawn_replacement_worker(&self, index: usize) -> std::io::Result<()> {
+        // A worker thread has its runtime's handle current for its whole life.
+        match context::current() {
+            Some(handle) if std::ptr::eq(Arc::as_ptr(&handle.inner), self) => {
+                self.workers.spawn_replacement(&handle, index)
+            }
+            _ => Err(std::io::Error::other(
+                "not on a worker thread of this runtime",
+            )),
         }
     }
 

@@ -21,6 +21,7 @@ mod inner;
 mod metrics;
 #[allow(clippy::module_inception)]
 mod runtime;
+mod workers;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
@@ -29,3 +30,4 @@ pub(crate) use inner::RuntimeInner;
 pub(crate) use inner::Scheduler;
 pub use metrics::RuntimeMetrics;
 pub use runtime::{Runtime, RuntimeFlavor};
+pub(crate) use workers::WorkerThreads;

@@ -150,6 +150,16 @@ impl Runtime {
             Scheduler::MultiThread(shared) => {
                 shared.begin_shutdown();
                 join_threads(std::mem::take(&mut self.workers), deadline);
+                // Threads that took a worker over from one in `block_in_place`. A thread pushes
+                // its replacement before it blocks, so once it is joined, its replacement is
+                // listed.
+                loop {
+                    let replacements = inner.workers.take_replacements();
+                    if replacements.is_empty() {
+                        break;
+                    }
+                    join_threads(replacements, deadline);
+                }
                 shared.drain_queues();
             }
             Scheduler::CurrentThread(shared) => shared.shutdown(),

@@ -101,3 +101,55 @@ pub(crate) fn schedule_local(
 pub(crate) fn on_runtime_thread() -> bool {
     LOCAL.with(|l| !l.get().is_null())
 }
+
+/// What [`enter_block_in_place`] found on the calling thread.
+pub(crate) enum BlockInPlace {
+    /// Not a thread that runs a scheduler's tasks (or one inside a blocking region already):
+    /// blocking it stalls no other task.
+    Elsewhere,
+    /// The thread of a current-thread runtime: no other thread can take its tasks over.
+    CurrentThread,
+    /// A multi-thread worker, whose worker a new thread has taken over (or, if no thread could
+    /// be started, that keeps it and blocks it anyway).
+    Worker(BlockingRegion),
+}
+
+/// Makes the calling thread a plain thread until dropped: `LOCAL` is cleared, so that what the
+/// blocking code spawns or wakes goes through the injector and it may call `block_on`.
+pub(crate) struct BlockingRegion {
+    prev: *const Local<'static>,
+}
+
+impl Drop for BlockingRegion {
+    fn drop(&mut self) {
+        LOCAL.with(|l| l.set(self.prev));
+    }
+}
+
+/// The scheduler's part of `task::block_in_place`: hands the calling thread's worker to a new
+/// thread (see `WorkerLocal::hand_off`) and opens a blocking region.
+pub(crate) fn enter_block_in_place() -> BlockInPlace {
+    LOCAL.with(|l| {
+        let ptr = l.get();
+        if ptr.is_null() {
+            return BlockInPlace::Elsewhere;
+        }
+        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
+        // `LOCAL`); we only read through it on this thread. The region restores the pointer
+        // before that frame can return: the region lives inside the task poll that the frame
+        // is running.
+        let local = unsafe { &*ptr };
+        match &local.kind {
+            LocalKind::Current(_) => BlockInPlace::CurrentThread,
+            LocalKind::Worker(worker) => {
+                if worker.is_running() {
+                    // Without a new thread this worker's queued tasks wait until the blocking
+                    // code returns, as they would without `block_in_place`: no error to report.
+                    let _ = worker.hand_off(local.rt);
+                }
+                l.set(std::ptr::null());
+                BlockInPlace::Worker(BlockingRegion { prev: ptr })
+            }
+        }
+    })
+}

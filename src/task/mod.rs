@@ -1,5 +1,6 @@
 //! Asynchronous tasks: [`spawn`], [`JoinHandle`], [`JoinSet`], [`yield_now`],
-//! [`spawn_blocking`], and [`spawn_local`] on a [`LocalSet`] for `!Send` futures.
+//! [`spawn_blocking`], [`block_in_place`], and [`spawn_local`] on a [`LocalSet`] for `!Send`
+//! futures.
 //!
 //! A task is an [`async-task`](https://docs.rs/async-task) task: one allocation holding the
 //! future, its state word and a [`TaskMeta`](raw::TaskMeta) header. Spawning creates it and pushes
@@ -7,6 +8,7 @@
 //! [`LocalSet`]'s tasks are the same, with a smaller header and the set's own queue (see
 //! `local.rs`).
 
+mod block_in_place;
 pub(crate) mod coop;
 mod join;
 mod join_set;
@@ -17,6 +19,7 @@ mod yield_now;
 
 use std::future::Future;
 
+pub use block_in_place::block_in_place;
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};

@@ -16,10 +16,21 @@ use crate::task::raw::Runnable;
 pub(crate) struct WorkerLocal {
     index: usize,
     lifo: Cell<Option<Runnable>>,
-    /// Set when the worker's loop has exited (shutdown): from then on, runnables woken on this
-    /// thread are dropped, not queued. A thread-local copy of the shutdown flag, so that the
-    /// schedule path reads no shared cache line for it.
-    closed: Cell<bool>,
+    /// Read on every schedule from this thread; a thread-local copy of what it needs to know, so
+    /// that the schedule path reads no shared cache line for it.
+    state: Cell<LocalState>,
+}
+
+/// What this thread is to worker slot `index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LocalState {
+    /// It runs the worker: runnables woken here go to the LIFO slot or the local queue.
+    Running,
+    /// It handed the worker to another thread (`block_in_place`) and only finishes the task it
+    /// is polling: runnables woken here go to the injector, and its loop exits after that poll.
+    HandedOff,
+    /// The worker's loop has exited (shutdown): runnables woken on this thread are dropped.
+    Closed,
 }
 
 impl WorkerLocal {
@@ -31,11 +42,12 @@ impl WorkerLocal {
     /// it soon anyway (waking a sibling for it would cost a fence on every yield).
     #[inline]
     pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, reason: Reason) {
-        if self.closed.get() {
-            drop(runnable);
-            return;
-        }
         let shared = rt.multi_thread();
+        match self.state.get() {
+            LocalState::Running => {}
+            LocalState::HandedOff => return shared.schedule_remote(runnable),
+            LocalState::Closed => return drop(runnable),
+        }
         match reason {
             Reason::Spawned => self.push_back(shared, runnable),
             Reason::Yielded => {
@@ -56,6 +68,43 @@ impl WorkerLocal {
         queue::push_local_or_overflow(&me.local, &shared.injector, runnable);
         shared.notify_parked();
     }
+
+    /// Whether this thread still runs its worker (it has not handed it off, and the runtime has
+    /// not shut its loop down).
+    pub(crate) fn is_running(&self) -> bool {
+        self.state.get() == LocalState::Running
+    }
+
+    /// `block_in_place`: hands this worker (its slot, with its local queue) to a new thread,
+    /// which runs the worker loop from now on, so that the tasks queued here keep running while
+    /// this thread blocks. This thread only finishes polling its current task, then its loop
+    /// exits (its thread ends).
+    ///
+    /// The LIFO slot, which only this thread can reach, moves to the local queue first. Called
+    /// only from this worker's thread, while it runs a task (so it neither searches nor sleeps:
+    /// the new thread takes the slot over in the state the idle protocol expects).
+    ///
+    /// # Errors
+    /// If the new thread cannot be started; this thread then keeps the worker.
+    pub(crate) fn hand_off(&self, rt: &RuntimeInner) -> std::io::Result<()> {
+        let shared = rt.multi_thread();
+        if let Some(runnable) = self.lifo.take() {
+            queue::push_local_or_overflow(
+                &shared.workers[self.index].local,
+                &shared.injector,
+                runnable,
+            );
+        }
+        // From here on nothing on this thread touches the slot's queue or LIFO.
+        self.state.set(LocalState::HandedOff);
+        match rt.spawn_replacement_worker(self.index) {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                self.state.set(LocalState::Running);
+                Err(err)
+            }
+        }
+    }
 }
 
 struct Worker<'a> {
@@ -75,7 +124,7 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
     let local = WorkerLocal {
         index,
         lifo: Cell::new(None),
-        closed: Cell::new(false),
+        state: Cell::new(LocalState::Running),
     };
     let ctx = Local {
         rt,
@@ -95,9 +144,14 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
     };
     worker.run();
+    if local.state.get() == LocalState::HandedOff {
+        // Another thread runs this worker now, and drains its queues at shutdown.
+        drop(guard);
+        return;
+    }
     // Shutdown step 2: the LIFO slot is the only queue no one else can drain. Closing first
     // keeps wake-ups from the dropped futures out of it.
-    local.closed.set(true);
+    local.state.set(LocalState::Closed);
     drop(local.lifo.take());
     // The runtime drains every queue after joining the workers, but with `shutdown_timeout` it
     // may stop waiting for this one: drop what this worker queued itself (a task woken while it
@@ -121,6 +175,11 @@ impl Worker<'_> {
                 self.run_task(task);
             } else {
                 self.park();
+                continue;
+            }
+            if !self.local.is_running() {
+                // The task just run called `block_in_place`: the worker is another thread's.
+                return;
             }
         }
     }
