@@ -244,7 +244,11 @@ fn spawn_local_outside_a_set_panics() {
     let rt = evloop::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let message = catch_panic_message(|| rt.block_on(async { task::spawn_local(async {}) }));
+    let message = catch_panic_message(|| {
+        rt.block_on(async {
+            drop(task::spawn_local(async {}));
+        })
+    });
     assert!(message.contains("LocalSet"), "{message}");
 }
 

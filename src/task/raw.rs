@@ -208,6 +208,7 @@ impl Default for TaskMeta {
             Scheduler::CurrentThread(current_thread::Shared::new(driver.clone())),
             driver,
             BlockingPool::new(BlockingConfig::default()),
+            crate::runtime::WorkerThreads::new(Arc::new(String::new), None, None, None),
         );
         rt.task_spawned();
         TaskMeta {
