@@ -44,7 +44,7 @@ fn install() -> io::Result<()> {
             Err(io::Error::last_os_error().raw_os_error().unwrap_or(0))
         }
     });
-    result.map_err(|&code| io::Error::from_raw_os_error(code))
+    (*result).map_err(io::Error::from_raw_os_error)
 }
 
 pub(super) async fn ctrl_c() -> io::Result<()> {
