@@ -512,7 +512,18 @@ fn rewind_cursor(file: &StdFile, unread: usize) -> io::Result<()> {
 /// position, say) leaves the logical position as it was.
 fn seek_logical(file: &StdFile, pos: SeekFrom, unread: usize) -> io::Result<u64> {
     rewind_cursor(file, unread)?;
-    (&mut &*file).seek(pos)
+    (&mut &*file).seek(pos).map_err(negative_seek)
+}
+
+/// A seek to before the start of the file is `InvalidInput` on every platform: Unix says
+/// `EINVAL`, Windows says `ERROR_NEGATIVE_SEEK`, which std leaves `Uncategorized`.
+fn negative_seek(error: io::Error) -> io::Error {
+    #[cfg(windows)]
+    if error.raw_os_error() == Some(131) {
+        // ERROR_NEGATIVE_SEEK
+        return io::Error::new(io::ErrorKind::InvalidInput, error);
+    }
+    error
 }
 
 fn read_ahead_too_large() -> io::Error {

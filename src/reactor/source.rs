@@ -395,6 +395,9 @@ impl Source {
                     }
                     self.clear_readiness(dir, event);
                 }
+                #[cfg(windows)]
+                result => return Poll::Ready(result.map_err(super::sys::portable_error)),
+                #[cfg(not(windows))]
                 result => return Poll::Ready(result),
             }
         }

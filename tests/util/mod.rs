@@ -640,10 +640,18 @@ pub fn catch_panic_message<R>(f: impl FnOnce() -> R) -> String {
     }
 }
 
+/// Windows has no per-process limit on open handles of the kind `RLIMIT_NOFILE` sets: all of
+/// them.
+#[cfg(not(unix))]
+pub fn open_file_budget(wanted: usize) -> usize {
+    wanted
+}
+
 /// Makes room for `wanted` more open descriptors in this process if the limits allow it:
 /// raises the soft `RLIMIT_NOFILE` towards the hard limit when it is too low, and returns how
 /// many of the `wanted` descriptors the test may use (all of them, or fewer when even the hard
 /// limit is too low, keeping a reserve for the harness and the tests running alongside).
+#[cfg(unix)]
 pub fn open_file_budget(wanted: usize) -> usize {
     use rustix::process::{getrlimit, setrlimit, Resource};
 

@@ -522,6 +522,19 @@ pub(super) fn is_ready_now(socket: BorrowedSocket<'_>, dir: Direction) -> bool {
     }
 }
 
+
+/// Gives a Winsock error that std reports as `Uncategorized`, but whose Unix counterpart has a
+/// kind that programs match on, that kind, so code written against one platform's error kinds
+/// behaves the same on the other: `WSAESHUTDOWN` (a send after `shutdown(Write)`) is
+/// `BrokenPipe`, as `EPIPE` is on Unix. The original error stays its source and message.
+pub(crate) fn portable_error(error: io::Error) -> io::Error {
+    if error.raw_os_error() == Some(windows_sys::Win32::Networking::WinSock::WSAESHUTDOWN) {
+        io::Error::new(io::ErrorKind::BrokenPipe, error)
+    } else {
+        error
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
