@@ -83,8 +83,10 @@ fi
 # notes name them too). Each name matches one test (on every runtime flavor it runs on).
 KNOWN_FAILURES=(
     # udp_socket: under Wine, a receive on a connected socket whose peer port is closed waits
-    # forever instead of failing with `ConnectionRefused`. Not found yet whether Wine's AFD
-    # emulation drops the ICMP answer or the IOCP backend misses it.
+    # forever instead of failing: Wine does not deliver the ICMP "port unreachable" error to
+    # the socket at all (std's own blocking `recv` with a read timeout times out there too).
+    # Windows itself reports it as WSAECONNRESET (`ConnectionReset`), where Unix says
+    # `ConnectionRefused`, which the test expects.
     connected_socket_reports_a_refused_port
     # fs_ops: `fs::copy` returns 0 bytes copied: std takes the count from `CopyFileExW`'s
     # progress routine, which Wine's `CopyFileExW` does not call. The copy itself is right.

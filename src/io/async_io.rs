@@ -421,6 +421,39 @@ impl<T: AsIo> std::os::windows::io::AsSocket for Async<T> {
     }
 }
 
+impl<T: AsIo> Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    /// `AsyncRead::poll_read` for a byte stream (TCP, Unix stream sockets): a short read
+    /// clears readability, so the next read waits for an edge instead of making a call that
+    /// would block (see `Source::poll_read_stream`). Not for datagram sockets, where a short
+    /// read says nothing about what else is queued.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        self.source.poll_read_stream(cx, buf.len(), || {
+            Read::read(&mut self.get_ref(), buf)
+        })
+    }
+
+    /// [`poll_read_stream`](Async::poll_read_stream) into several buffers.
+    pub(crate) fn poll_read_stream_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(coop::poll_proceed(cx));
+        let len = bufs.iter().map(|buf| buf.len()).sum();
+        self.source.poll_read_stream(cx, len, || {
+            Read::read_vectored(&mut self.get_ref(), bufs)
+        })
+    }
+}
+
 impl<T: AsIo + fmt::Debug> fmt::Debug for Async<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Async")

@@ -343,19 +343,8 @@ impl Source {
     /// `WouldBlock` — but only if no event arrived since `event` was observed (the tick is
     /// unchanged). A newer event keeps its bits, and the operation is tried again.
     pub(crate) fn clear_readiness(&self, dir: Direction, event: ReadyEvent) {
-        let mut current = self.state.load(Acquire);
-        loop {
-            if current & ALWAYS_READY != 0 || tick_of(current) != event.tick {
-                return;
-            }
-            let next = current & !dir.mask().bits();
-            if next == current {
-                return;
-            }
-            match self.state.compare_exchange(current, next, AcqRel, Acquire) {
-                Ok(_) => break,
-                Err(actual) => current = actual,
-            }
+        if !self.clear_bits(dir.mask(), event) {
+            return;
         }
         // The backend stopped watching this direction when it reported it; watch it again. If
         // that fails, report an error so the operation is tried and fails instead of waiting.
@@ -363,6 +352,24 @@ impl Source {
         if let Some(socket) = self.socket.get() {
             if socket.rearm(dir).is_err() {
                 self.set_readiness(Ready::ERROR);
+            }
+        }
+    }
+
+    /// Clears `bits` if no event arrived since `event` was observed; whether it cleared any.
+    fn clear_bits(&self, bits: Ready, event: ReadyEvent) -> bool {
+        let mut current = self.state.load(Acquire);
+        loop {
+            if current & ALWAYS_READY != 0 || tick_of(current) != event.tick {
+                return false;
+            }
+            let next = current & !bits.bits();
+            if next == current {
+                return false;
+            }
+            match self.state.compare_exchange(current, next, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(actual) => current = actual,
             }
         }
     }
@@ -377,7 +384,45 @@ impl Source {
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_then(dir, cx, op, |_, _| {})
+    }
+
+    /// [`poll_io`](Source::poll_io) for a read of up to `len` bytes from a byte stream (a TCP or
+    /// Unix stream socket, a pipe).
+    ///
+    /// A read that returns some bytes but fewer than `len` has emptied the kernel's buffer, so
+    /// the readability it acted on is cleared at once: the next read waits for the next edge
+    /// instead of first making a system call that would block (one call fewer per message of
+    /// a request-response exchange). Only `READABLE` is cleared: a hang-up or an error already
+    /// seen stays, since no new edge would report it again. As with `WouldBlock`, an event that
+    /// arrived after `event` keeps its bits. Not on Windows, where AFD polls are one-shot and a
+    /// cleared direction has to be re-armed, which costs the call this saves.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_io_then(Direction::Read, cx, op, |&n, event| {
+            #[cfg(not(windows))]
+            if n > 0 && n < len {
+                self.clear_bits(Ready::READABLE, event);
+            }
+            #[cfg(windows)]
+            let _ = (n, len, event);
+        })
+    }
+
+    /// The readiness loop of [`poll_io`](Source::poll_io); `done` sees each successful result
+    /// with the readiness event it was obtained under.
+    fn poll_io_then<R>(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
+        done: impl FnOnce(&R, ReadyEvent),
     ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.poll_ready(dir, cx) {
@@ -395,10 +440,14 @@ impl Source {
                     }
                     self.clear_readiness(dir, event);
                 }
+                Ok(value) => {
+                    done(&value, event);
+                    return Poll::Ready(Ok(value));
+                }
                 #[cfg(windows)]
-                result => return Poll::Ready(result.map_err(super::sys::portable_error)),
+                Err(error) => return Poll::Ready(Err(super::sys::portable_error(error))),
                 #[cfg(not(windows))]
-                result => return Poll::Ready(result),
+                Err(error) => return Poll::Ready(Err(error)),
             }
         }
     }
@@ -811,6 +860,49 @@ mod tests {
             Err(io::Error::from(io::ErrorKind::BrokenPipe))
         });
         assert!(matches!(result, Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe));
+    }
+
+    #[cfg(not(windows))]
+    #[test]
+    fn a_short_stream_read_clears_readability_but_not_a_hang_up() {
+        let source = Source::new(0);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // A full read: more may be buffered, so readability stays.
+        let full = source.poll_read_stream(&mut cx, 8, || Ok(8));
+        assert!(matches!(full, Poll::Ready(Ok(8))));
+        assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
+
+        // A short read emptied the buffer: the next read waits for an event, with no call.
+        let short = source.poll_read_stream(&mut cx, 8, || Ok(3));
+        assert!(matches!(short, Poll::Ready(Ok(3))));
+        let mut calls = 0;
+        let next = source.poll_read_stream(&mut cx, 8, || {
+            calls += 1;
+            Ok(1)
+        });
+        assert!(next.is_pending());
+        assert_eq!(calls, 0, "a read was tried without readiness");
+        // Writing is untouched.
+        assert!(source.poll_ready(Direction::Write, &mut cx).is_ready());
+
+        // An event after the short read makes the next read run.
+        source.set_readiness(Ready::READABLE);
+        assert!(matches!(
+            source.poll_read_stream(&mut cx, 8, || Ok(2)),
+            Poll::Ready(Ok(2))
+        ));
+
+        // A hang-up seen before a short read stays: the next read runs and sees end of file.
+        source.set_readiness(Ready::READABLE | Ready::READ_CLOSED);
+        assert!(matches!(
+            source.poll_read_stream(&mut cx, 8, || Ok(3)),
+            Poll::Ready(Ok(3))
+        ));
+        assert!(matches!(
+            source.poll_read_stream(&mut cx, 8, || Ok(0)),
+            Poll::Ready(Ok(0))
+        ));
     }
 
     #[test]

@@ -589,7 +589,7 @@ impl AsyncRead for &TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &self.io).poll_read(cx, buf)
+        self.io.poll_read_stream(cx, buf)
     }
 
     fn poll_read_vectored(
@@ -597,7 +597,7 @@ impl AsyncRead for &TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &self.io).poll_read_vectored(cx, bufs)
+        self.io.poll_read_stream_vectored(cx, bufs)
     }
 }
 

@@ -317,7 +317,7 @@ impl AsyncRead for &UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &self.io).poll_read(cx, buf)
+        self.io.poll_read_stream(cx, buf)
     }
 
     fn poll_read_vectored(
@@ -325,7 +325,7 @@ impl AsyncRead for &UnixStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &self.io).poll_read_vectored(cx, bufs)
+        self.io.poll_read_stream_vectored(cx, bufs)
     }
 }
 
