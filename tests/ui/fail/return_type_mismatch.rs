@@ -1,5 +1,5 @@
 #[evloop::main]
 async fn main() -> Result<(), String> {
     let count = 3;
-    Ok(count)
+    count
 }
