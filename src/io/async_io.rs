@@ -435,9 +435,8 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         ready!(coop::poll_proceed(cx));
-        self.source.poll_read_stream(cx, buf.len(), || {
-            Read::read(&mut self.get_ref(), buf)
-        })
+        self.source
+            .poll_read_stream(cx, buf.len(), || Read::read(&mut self.get_ref(), buf))
     }
 
     /// [`poll_read_stream`](Async::poll_read_stream) into several buffers.
@@ -448,9 +447,8 @@ where
     ) -> Poll<io::Result<usize>> {
         ready!(coop::poll_proceed(cx));
         let len = bufs.iter().map(|buf| buf.len()).sum();
-        self.source.poll_read_stream(cx, len, || {
-            Read::read_vectored(&mut self.get_ref(), bufs)
-        })
+        self.source
+            .poll_read_stream(cx, len, || Read::read_vectored(&mut self.get_ref(), bufs))
     }
 }
 

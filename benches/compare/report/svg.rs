@@ -11,8 +11,8 @@ use std::fmt::Write;
 use super::{count, reference, relative, Report};
 use crate::peers::Peer;
 
-const WIDTH: f64 = 1040.0;
-const LEFT: f64 = 270.0; // room for workload labels
+const WIDTH: f64 = 1080.0;
+const LEFT: f64 = 310.0; // room for workload labels (the longest subtitle is ~300 px)
 /// The largest relative value the axis shows.
 const AXIS_CAP: f64 = 5.0;
 const RIGHT: f64 = 90.0; // room for value labels

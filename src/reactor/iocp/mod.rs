@@ -522,7 +522,6 @@ pub(super) fn is_ready_now(socket: BorrowedSocket<'_>, dir: Direction) -> bool {
     }
 }
 
-
 /// Gives a Winsock error that std reports as `Uncategorized`, but whose Unix counterpart has a
 /// kind that programs match on, that kind, so code written against one platform's error kinds
 /// behaves the same on the other: `WSAESHUTDOWN` (a send after `shutdown(Write)`) is
