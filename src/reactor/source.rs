@@ -343,17 +343,19 @@ impl Source {
     /// `WouldBlock` — but only if no event arrived since `event` was observed (the tick is
     /// unchanged). A newer event keeps its bits, and the operation is tried again.
     pub(crate) fn clear_readiness(&self, dir: Direction, event: ReadyEvent) {
-        if !self.clear_bits(dir.mask(), event) {
-            return;
-        }
+        let cleared = self.clear_bits(dir.mask(), event);
         // The backend stopped watching this direction when it reported it; watch it again. If
         // that fails, report an error so the operation is tried and fails instead of waiting.
         #[cfg(windows)]
-        if let Some(socket) = self.socket.get() {
-            if socket.rearm(dir).is_err() {
-                self.set_readiness(Ready::ERROR);
+        if cleared {
+            if let Some(socket) = self.socket.get() {
+                if socket.rearm(dir).is_err() {
+                    self.set_readiness(Ready::ERROR);
+                }
             }
         }
+        #[cfg(not(windows))]
+        let _ = (cleared, dir);
     }
 
     /// Clears `bits` if no event arrived since `event` was observed; whether it cleared any.
