@@ -293,15 +293,18 @@ impl Driver {
         key
     }
 
-    /// Moves a timer to a new deadline, re-arming it if it had fired.
-    pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) {
-        let interrupt = {
+    /// Moves an armed timer to a new deadline. Returns `false`, doing nothing, if the timer has
+    /// fired or was removed (its key is stale): arming it again takes a new insertion.
+    pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) -> bool {
+        let (armed, interrupt) = {
             let mut timers = lock(&self.timers);
-            timers.wheel.reset(key, deadline) && self.earlier_than_wait(&timers)
+            let armed = timers.wheel.reset(key, deadline);
+            (armed, armed && self.earlier_than_wait(&timers))
         };
         if interrupt {
             self.unpark();
         }
+        armed
     }
 
     /// `Ready` if the timer has fired; otherwise makes `cx`'s waker the one it wakes.
@@ -318,7 +321,7 @@ impl Driver {
         Poll::Pending
     }
 
-    /// Removes a timer, fired or not.
+    /// Removes a timer that has not fired (for one that has, this does nothing).
     pub(crate) fn remove_timer(&self, key: TimerKey) {
         let waker = {
             let mut timers = lock(&self.timers);
@@ -440,9 +443,10 @@ impl TimerHandle {
             .expect("a timer key exists only for a bound handle")
     }
 
-    /// Moves the timer `key` (inserted through this handle) to `deadline`.
-    pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) {
-        self.bound().reset_timer(key, deadline);
+    /// Moves the timer `key` (inserted through this handle) to `deadline`; `false` if it has
+    /// fired or was removed, and so needs inserting again.
+    pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) -> bool {
+        self.bound().reset_timer(key, deadline)
     }
 
     /// Polls the timer `key` (inserted through this handle).

@@ -80,24 +80,30 @@ pin_project! {
     pub struct Sleep {
         deadline: Instant,
         timer: Registration,
-        // Completed since the deadline was last set.
-        elapsed: bool,
         // Keeps the option open of an intrusive timer entry, as the type promises no `Unpin`.
         #[pin]
         _pinned: PhantomPinned,
     }
 }
 
-/// The timer a `Sleep` holds in the wheel, removed on drop.
+/// The timer a `Sleep` holds in the wheel, removed on drop unless its deadline has passed.
 struct Registration {
     handle: TimerHandle,
     key: Option<TimerKey>,
+    /// The `Sleep` completed since its deadline was last set. The timer `key` (if any) then has
+    /// fired, or fires at the driver's next turn, and a fired timer frees its own slot: dropping
+    /// leaves the wheel alone, as the entry is cold by now and visiting it only to find it gone
+    /// is the larger part of what a completed sleep would otherwise cost. (A timer that had not
+    /// fired yet wakes the task once more when it does, which a task must tolerate anyway.)
+    elapsed: bool,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.handle.remove(key);
+            if !self.elapsed {
+                self.handle.remove(key);
+            }
         }
     }
 }
@@ -106,8 +112,11 @@ impl Sleep {
     pub(crate) fn new(handle: TimerHandle, deadline: Instant) -> Sleep {
         Sleep {
             deadline,
-            timer: Registration { handle, key: None },
-            elapsed: false,
+            timer: Registration {
+                handle,
+                key: None,
+                elapsed: false,
+            },
             _pinned: PhantomPinned,
         }
     }
@@ -134,7 +143,7 @@ impl Sleep {
     /// assert!(!sleep(Duration::from_secs(60)).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.elapsed || self.deadline <= self.timer.handle.now()
+        self.timer.elapsed || self.deadline <= self.timer.handle.now()
     }
 
     /// Moves the deadline to `deadline`, whether the `Sleep` is waiting, has completed or has
@@ -159,9 +168,13 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.project();
         *this.deadline = deadline;
-        *this.elapsed = false;
-        if let Some(key) = this.timer.key {
-            this.timer.handle.reset(key, deadline);
+        let timer = this.timer;
+        timer.elapsed = false;
+        if let Some(key) = timer.key {
+            if !timer.handle.reset(key, deadline) {
+                // It fired: the next poll arms a new timer.
+                timer.key = None;
+            }
         }
     }
 
@@ -169,10 +182,10 @@ impl Sleep {
     /// first poll (unless the deadline has passed already) and updates its waker on later ones.
     pub(crate) fn poll_deadline(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        if *this.elapsed {
+        let timer = this.timer;
+        if timer.elapsed {
             return Poll::Ready(());
         }
-        let timer = this.timer;
         // A deadline that has passed completes at once, without waiting for the driver to
         // process the wheel (a timer reset into the past is only marked fired then). A timer
         // still armed in the wheel then fires shortly, waking the task once more, harmlessly.
@@ -190,7 +203,7 @@ impl Sleep {
             },
         };
         if ready {
-            *this.elapsed = true;
+            timer.elapsed = true;
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -227,7 +240,7 @@ impl fmt::Debug for Sleep {
         f.debug_struct("Sleep")
             .field("deadline", &self.deadline)
             .field("registered", &self.timer.key.is_some())
-            .field("elapsed", &self.elapsed)
+            .field("elapsed", &self.timer.elapsed)
             .finish()
     }
 }

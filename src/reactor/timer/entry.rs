@@ -17,8 +17,9 @@ const NIL: usize = usize::MAX;
 
 /// The handle of one timer in a [`Wheel`](super::Wheel).
 ///
-/// Cheap to copy. A key stays valid until it is passed to [`Wheel::remove`](super::Wheel::remove);
-/// afterwards every operation on it is a no-op, even once its slot has been reused.
+/// Cheap to copy. A key stays valid until its timer fires or is passed to
+/// [`Wheel::remove`](super::Wheel::remove); afterwards every operation on it is a no-op (and the
+/// timer counts as fired), even once its slot has been reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimerKey {
     index: usize,
@@ -37,8 +38,8 @@ impl TimerKey {
 pub(super) enum Place {
     /// The slot is free; `next` links the free list.
     Vacant,
-    /// The deadline was reached and the waker handed out; linked into no list.
-    Fired,
+    /// Occupied but linked into no list: only for a moment, while an entry is being (re)filed.
+    Unlinked,
     /// Due already (its tick is not after the wheel's current tick); in the expired list.
     Expired,
     /// In slot `slot` of level `level`.

@@ -116,10 +116,10 @@ struct ModelTimer {
     id: u64,
     key: TimerKey,
     deadline: Instant,
-    fired: bool,
 }
 
-/// The naive model: every live timer, plus the armed ones ordered by when they become due.
+/// The naive model: every armed timer, by id and ordered by when it becomes due. A timer leaves
+/// the model when it fires or is removed.
 #[derive(Default)]
 struct Model {
     timers: Vec<ModelTimer>,
@@ -134,12 +134,7 @@ impl Model {
 
     fn insert(&mut self, start: Instant, id: u64, key: TimerKey, deadline: Instant) {
         self.position.insert(id, self.timers.len());
-        self.timers.push(ModelTimer {
-            id,
-            key,
-            deadline,
-            fired: false,
-        });
+        self.timers.push(ModelTimer { id, key, deadline });
         self.armed.insert((due_at(start, deadline), id));
     }
 
@@ -153,21 +148,18 @@ impl Model {
         if let Some(moved) = self.timers.get(at) {
             self.position.insert(moved.id, at);
         }
-        if !timer.fired {
-            self.armed
-                .remove(&(due_at(start, timer.deadline), timer.id));
-        }
+        assert!(self
+            .armed
+            .remove(&(due_at(start, timer.deadline), timer.id)));
         timer
     }
 
     fn rearm(&mut self, start: Instant, at: usize, deadline: Instant) {
         let timer = &mut self.timers[at];
-        if !timer.fired {
-            self.armed
-                .remove(&(due_at(start, timer.deadline), timer.id));
-        }
+        assert!(self
+            .armed
+            .remove(&(due_at(start, timer.deadline), timer.id)));
         timer.deadline = deadline;
-        timer.fired = false;
         self.armed.insert((due_at(start, deadline), timer.id));
     }
 
@@ -182,12 +174,13 @@ impl Model {
         ids
     }
 
-    fn fire(&mut self, start: Instant, id: u64) -> &ModelTimer {
-        let timer = &mut self.timers[self.position[&id]];
-        assert!(!timer.fired, "timer {id} fired twice");
-        timer.fired = true;
-        self.armed.remove(&(due_at(start, timer.deadline), id));
-        timer
+    /// Takes the timer `id` out as fired.
+    fn fire(&mut self, start: Instant, id: u64) -> ModelTimer {
+        let at = *self
+            .position
+            .get(&id)
+            .unwrap_or_else(|| panic!("timer {id} fired twice, or after its removal"));
+        self.remove_at(start, at)
     }
 }
 
@@ -265,7 +258,7 @@ fn run_model(seed: u64, steps: usize, check_structure: bool) {
             40..=54 => {
                 if let Some(at) = model.pick(&mut rng) {
                     let timer = model.remove_at(start, at);
-                    assert_eq!(h.wheel.remove(timer.key), !timer.fired, "remove's result");
+                    assert!(h.wheel.remove(timer.key), "an armed timer was not removed");
                     assert!(!h.wheel.contains(timer.key));
                     stale.push(timer.key);
                 }
@@ -273,17 +266,8 @@ fn run_model(seed: u64, steps: usize, check_structure: bool) {
             55..=66 => {
                 if let Some(at) = model.pick(&mut rng) {
                     let deadline = random_deadline(&mut rng, start, now);
-                    let (id, key, fired) = {
-                        let t = &model.timers[at];
-                        (t.id, t.key, t.fired)
-                    };
-                    assert!(h.wheel.reset(key, deadline));
-                    if fired {
-                        // A fired timer has given its waker away (unless it has been given
-                        // one since); give it one.
-                        let waker = h.waker(id);
-                        h.wheel.update_waker(key, &waker);
-                    }
+                    let key = model.timers[at].key;
+                    assert!(h.wheel.reset(key, deadline), "an armed timer was not reset");
                     model.rearm(start, at, deadline);
                 }
             }
@@ -318,6 +302,8 @@ fn run_model(seed: u64, steps: usize, check_structure: bool) {
                     assert!(timer.deadline <= limit, "timer fired before its tick");
                     assert!(timer.deadline <= now, "timer fired early");
                     assert!(h.wheel.is_fired(timer.key));
+                    assert!(!h.wheel.contains(timer.key), "a fired timer stayed");
+                    stale.push(timer.key);
                 }
                 fired_total += fired.len();
             }
@@ -405,7 +391,7 @@ fn hundred_thousand_timers_within_fifty_ms_all_fire() {
         assert!(h.wheel.is_fired(keys[id]));
     }
     for key in keys {
-        assert!(!h.wheel.remove(key), "a fired timer counts as fired");
+        assert!(!h.wheel.remove(key), "a fired timer left the wheel");
     }
     assert!(h.wheel.is_empty());
     assert_eq!(h.wheel.next_deadline(), None);
@@ -592,7 +578,9 @@ fn remove_reports_whether_the_timer_had_fired() {
     let mut h = Harness::new();
     let early = h.insert(1, h.at(ms(5)));
     let late = h.insert(2, h.at(ms(50)));
+    assert_eq!(h.wheel.len(), 2);
     assert_eq!(h.process(h.at(ms(5))), vec![1]);
+    assert_eq!(h.wheel.len(), 1, "a fired timer leaves the wheel");
     assert!(h.wheel.is_fired(early));
     assert!(!h.wheel.is_fired(late));
     assert!(!h.wheel.remove(early), "had fired");
@@ -626,12 +614,15 @@ fn reset_moves_and_rearms() {
     assert_eq!(h.wheel.next_deadline(), Some(h.at(ms(10))));
     assert_eq!(h.process(h.at(ms(10))), vec![1]);
 
-    // Re-arm the fired timer, later: it has no waker until one is given.
-    assert!(h.wheel.reset(key, h.at(ms(5_000))));
-    assert!(!h.wheel.is_fired(key));
-    assert!(h.process(h.at(ms(4_999))).is_empty());
-    assert!(h.wheel.update_waker(key, &h.waker(1)).is_none());
-    assert!(h.wheel.reset(key, h.at(ms(6_000))), "reset keeps the waker");
+    // A fired timer is gone: its key resets nothing, and a fresh insert re-arms it.
+    assert!(!h.wheel.reset(key, h.at(ms(5_000))));
+    assert!(h.wheel.is_fired(key));
+    assert!(h.wheel.is_empty());
+    let again = h.insert(1, h.at(ms(5_000)));
+    assert!(
+        h.wheel.reset(again, h.at(ms(6_000))),
+        "reset keeps the waker"
+    );
     assert!(h.process(h.at(ms(5_999))).is_empty());
     assert_eq!(h.process(h.at(ms(6_000))), vec![1]);
     h.wheel.check_invariants();
