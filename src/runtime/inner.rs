@@ -128,7 +128,7 @@ impl RuntimeInner {
             Reason::Woken
         };
         let meta = runnable.metadata();
-        if meta.placement == Placement::Blocking {
+        if meta.placement() == Placement::Blocking {
             let rt = meta.rt.clone();
             rt.blocking.schedule(runnable);
             return;

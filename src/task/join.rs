@@ -65,7 +65,7 @@ pub struct JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<Output<T>, TaskMeta>) -> JoinHandle<T> {
-        let id = task.metadata().id;
+        let id = Id::of(task.metadata());
         JoinHandle {
             task: Mutex::new(Some(Inner::Runtime(task.fallible()))),
             id,
@@ -73,7 +73,7 @@ impl<T> JoinHandle<T> {
     }
 
     pub(crate) fn new_local(task: async_task::Task<Output<T>, LocalMeta>) -> JoinHandle<T> {
-        let id = task.metadata().id;
+        let id = Id::of(task.metadata());
         JoinHandle {
             task: Mutex::new(Some(Inner::Local(task.fallible()))),
             id,

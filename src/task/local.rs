@@ -37,7 +37,7 @@ use std::task::{Context, Poll, Waker};
 use concurrent_queue::ConcurrentQueue;
 
 use super::coop;
-use super::raw::{Id, Output};
+use super::raw::Output;
 use super::JoinHandle;
 use crate::runtime::Runtime;
 
@@ -46,10 +46,11 @@ use crate::runtime::Runtime;
 /// the reactor are not starved by a busy set).
 const MAX_TASKS_PER_TICK: usize = 61;
 
-/// The header of a local task.
+/// The header data of a local task: nothing (its ID is its address, see [`Id`](super::Id)).
 #[derive(Debug)]
 pub(crate) struct LocalMeta {
-    pub(crate) id: Id,
+    /// Not zero-sized, so that its address is a place inside the task's allocation.
+    _id: u8,
 }
 
 /// A local task's runnable.
@@ -127,7 +128,7 @@ impl LocalContext {
         let context = Rc::downgrade(self);
         let shared = self.shared.clone();
         let (runnable, task) = async_task::Builder::new()
-            .metadata(LocalMeta { id: Id::next() })
+            .metadata(LocalMeta { _id: 0 })
             .spawn_local(
                 move |_: &LocalMeta| LocalFuture {
                     future: ManuallyDrop::new(future),

@@ -13,7 +13,6 @@
 //!    `Runtime::run` and `metrics().num_alive_tasks()`).
 
 use std::any::Any;
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -21,7 +20,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::registry::EntryKey;
 use crate::runtime::RuntimeInner;
@@ -36,7 +35,12 @@ pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 /// What a task's future resolves to inside `async-task`: its output, or the panic it raised.
 pub(crate) type Output<T> = Result<T, Panic>;
 
-/// An opaque ID that uniquely identifies a task among all tasks of the process.
+/// An opaque ID that identifies a task among the tasks that exist at the same time.
+///
+/// As with tokio's task IDs, no two tasks that exist at once share an ID, but once a task is
+/// gone (it finished or was cancelled, and its `JoinHandle` was dropped) its ID may be given to
+/// a new one. The ID is derived from where the task lives in memory, so a task header carries
+/// no ID field and costs eight bytes less.
 #[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
 pub struct Id(u64);
 
@@ -46,27 +50,11 @@ impl fmt::Display for Id {
     }
 }
 
-/// IDs are handed out to threads in blocks of this size, so that spawning touches the shared
-/// counter once per block instead of once per task (a shared counter is a contended cache line
-/// when several workers spawn at once).
-pub(crate) const ID_BLOCK: u64 = 1024;
-
 impl Id {
-    pub(crate) fn next() -> Id {
-        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
-        thread_local! {
-            // (next id, end of this thread's block)
-            static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-        }
-        RANGE.with(|range| {
-            let (mut next, mut end) = range.get();
-            if next == end {
-                next = NEXT_BLOCK.fetch_add(1, Ordering::Relaxed) * ID_BLOCK;
-                end = next + ID_BLOCK;
-            }
-            range.set((next + 1, end));
-            Id(next)
-        })
+    /// The ID of the task whose header holds `meta`: its address, which no other live task
+    /// shares.
+    pub(crate) fn of<M>(meta: &M) -> Id {
+        Id(std::ptr::from_ref(meta) as usize as u64)
     }
 }
 
@@ -79,21 +67,48 @@ pub(crate) enum Placement {
     Blocking,
 }
 
-/// The header data of every task.
+/// The header data of every task: two words, which is what keeps the header of a small task
+/// within a 96-byte allocation (its ID is its address, and its placement is a value of the
+/// registry word that no registry key takes).
 pub(crate) struct TaskMeta {
-    pub(crate) id: Id,
     pub(crate) rt: Arc<RuntimeInner>,
-    pub(crate) placement: Placement,
-    /// The task's entry in the runtime's registry (`EntryKey::NONE` if it has none); written
-    /// once, right after the task is created and before it is first scheduled.
+    /// The task's entry in the runtime's registry (`EntryKey::NONE` if it has none), or
+    /// [`BLOCKING`] for a task of the blocking pool (which is never registered). Written once,
+    /// right after the task is created and before it is first scheduled.
     entry: AtomicUsize,
+}
+
+/// The `entry` word of a task that runs on the blocking pool.
+const BLOCKING: usize = usize::MAX - 1;
+
+impl TaskMeta {
+    fn new(rt: Arc<RuntimeInner>, placement: Placement) -> TaskMeta {
+        let entry = match placement {
+            Placement::Scheduler => EntryKey::NONE.to_raw(),
+            Placement::Blocking => BLOCKING,
+        };
+        TaskMeta {
+            rt,
+            entry: AtomicUsize::new(entry),
+        }
+    }
+
+    /// Where the task runs.
+    pub(crate) fn placement(&self) -> Placement {
+        // The word changes only from `NONE` to a registry key, never to or from `BLOCKING`.
+        if self.entry.load(Ordering::Relaxed) == BLOCKING {
+            Placement::Blocking
+        } else {
+            Placement::Scheduler
+        }
+    }
 }
 
 impl fmt::Debug for TaskMeta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskMeta")
-            .field("id", &self.id)
-            .field("placement", &self.placement)
+            .field("id", &Id::of(self))
+            .field("placement", &self.placement())
             .finish_non_exhaustive()
     }
 }
@@ -130,8 +145,12 @@ impl<F> Drop for TaskFuture<'_, F> {
             // SAFETY: dropped exactly once (the invariant of `future`), and never used again.
             unsafe { ManuallyDrop::drop(future) };
         }));
-        let entry = EntryKey::from_raw(self.meta.entry.load(Ordering::Relaxed));
-        let waker = self.meta.rt.registry.remove(entry);
+        let entry = self.meta.entry.load(Ordering::Relaxed);
+        let waker = if entry == BLOCKING {
+            None
+        } else {
+            self.meta.rt.registry.remove(EntryKey::from_raw(entry))
+        };
         self.meta.rt.task_dropped();
         // The registry's waker refers to this very task; dropping it here is fine: the caller
         // (the runnable or the task handle) still holds a reference.
@@ -166,12 +185,7 @@ where
     F::Output: Send + 'static,
 {
     rt.task_spawned();
-    let meta = TaskMeta {
-        id: Id::next(),
-        rt,
-        placement,
-        entry: AtomicUsize::new(EntryKey::NONE.to_raw()),
-    };
+    let meta = TaskMeta::new(rt, placement);
     let make = wrap(future);
     // SAFETY: `spawn_unchecked` is unsafe for three reasons, each handled here:
     // - the future borrows the metadata for `'a`: the metadata lives in the task's header, which
@@ -186,7 +200,7 @@ where
     };
     if placement == Placement::Scheduler {
         let meta = runnable.metadata();
-        match meta.rt.registry.insert(meta.id.0, runnable.waker()) {
+        match meta.rt.registry.insert(runnable.waker()) {
             Ok(entry) => meta.entry.store(entry.to_raw(), Ordering::Relaxed),
             // The runtime is shutting down: scheduling will drop the task.
             Err(waker) => drop(waker),
@@ -211,11 +225,6 @@ impl Default for TaskMeta {
             crate::runtime::WorkerThreads::new(Arc::new(String::new), None, None, None),
         );
         rt.task_spawned();
-        TaskMeta {
-            id: Id::next(),
-            rt: Arc::new(rt),
-            placement: Placement::Scheduler,
-            entry: AtomicUsize::new(EntryKey::NONE.to_raw()),
-        }
+        TaskMeta::new(Arc::new(rt), Placement::Scheduler)
     }
 }

@@ -36,6 +36,9 @@ pub(crate) struct Registry {
     shards: Box<[Shard]>,
     /// `shards.len() - 1`; the length is a power of two.
     mask: usize,
+    /// `log2(shards.len())`: the bits of a key that name the shard. Kept rather than computed
+    /// with `count_ones`, which without a `popcnt` target feature is a loop.
+    shard_bits: u32,
 }
 
 impl std::fmt::Debug for Registry {
@@ -74,19 +77,15 @@ impl Registry {
         Registry {
             shards,
             mask: n - 1,
+            shard_bits: n.trailing_zeros(),
         }
     }
 
-    fn shard_bits(&self) -> u32 {
-        self.mask.count_ones()
-    }
-
-    /// Registers the task with ID `id` by its waker. Returns `None` (and gives the waker back
-    /// to be dropped) once the registry was drained: the runtime is shutting down.
-    pub(crate) fn insert(&self, id: u64, waker: Waker) -> Result<EntryKey, Waker> {
-        // Task IDs are handed out to threads in blocks (see `Id::next`): sharding by block keeps
-        // one thread's spawns on one shard, so the shard's lock stays in that thread's cache.
-        let shard = ((id / crate::task::raw::ID_BLOCK) as usize) & self.mask;
+    /// Registers a task by its waker. Returns `None` (and gives the waker back to be dropped)
+    /// once the registry was drained: the runtime is shutting down.
+    pub(crate) fn insert(&self, waker: Waker) -> Result<EntryKey, Waker> {
+        // See `home_shard`: a thread's spawns go to one shard for a while.
+        let shard = home_shard() & self.mask;
         let mut inner = lock(&self.shards[shard].inner);
         if inner.closed {
             return Err(waker);
@@ -101,7 +100,7 @@ impl Registry {
                 inner.slots.len() - 1
             }
         };
-        Ok(EntryKey((slot << self.shard_bits()) | shard))
+        Ok(EntryKey((slot << self.shard_bits) | shard))
     }
 
     /// Removes an entry, returning its waker (drop it outside any lock of the caller).
@@ -110,7 +109,7 @@ impl Registry {
             return None;
         }
         let shard = key.0 & self.mask;
-        let slot = key.0 >> self.shard_bits();
+        let slot = key.0 >> self.shard_bits;
         let mut inner = lock(&self.shards[shard].inner);
         let waker = inner.slots.get_mut(slot)?.take();
         if waker.is_some() {
@@ -132,6 +131,37 @@ impl Registry {
     }
 }
 
+/// Registrations a thread makes in one shard before it moves on to the next.
+const BLOCK: u32 = 1024;
+
+/// The shard number (before masking) for this thread's next registration: threads start at
+/// consecutive numbers and move to the next one every [`BLOCK`] registrations, so that a
+/// thread's spawns stay on one shard for a while (its lock stays in that thread's cache) while
+/// no shard's table has to hold them all.
+fn home_shard() -> usize {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static HOME: Cell<(usize, u32)> = const { Cell::new((usize::MAX, 0)) };
+    }
+    HOME.with(|home| {
+        let (mut shard, mut used) = home.get();
+        if shard == usize::MAX {
+            shard = NEXT.fetch_add(1, Relaxed) & (usize::MAX >> 1);
+        }
+        used += 1;
+        if used == BLOCK {
+            used = 0;
+            home.set((shard.wrapping_add(1) & (usize::MAX >> 1), used));
+        } else {
+            home.set((shard, used));
+        }
+        shard
+    })
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -139,18 +169,18 @@ mod tests {
     #[test]
     fn insert_remove_drain() {
         let registry = Registry::new(2);
-        let a = registry.insert(1, Waker::noop().clone()).unwrap();
-        let b = registry.insert(2, Waker::noop().clone()).unwrap();
-        let c = registry.insert(9, Waker::noop().clone()).unwrap();
+        let a = registry.insert(Waker::noop().clone()).unwrap();
+        let b = registry.insert(Waker::noop().clone()).unwrap();
+        let c = registry.insert(Waker::noop().clone()).unwrap();
         assert_ne!(a, b);
         assert!(registry.remove(b).is_some());
         assert!(registry.remove(b).is_none(), "removed twice");
         assert!(registry.remove(EntryKey::NONE).is_none());
         // The freed slot is reused.
-        let d = registry.insert(2, Waker::noop().clone()).unwrap();
+        let d = registry.insert(Waker::noop().clone()).unwrap();
         assert_eq!(b, d);
         assert_eq!(registry.drain().len(), 3);
-        assert!(registry.insert(3, Waker::noop().clone()).is_err());
+        assert!(registry.insert(Waker::noop().clone()).is_err());
         assert!(registry.remove(a).is_none());
         assert!(registry.remove(c).is_none());
     }
