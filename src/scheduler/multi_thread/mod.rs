@@ -15,7 +15,7 @@
 //! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, the injector first (so remote work is never starved
 //!    by a busy local queue).
 //! 2. Its LIFO slot, then its local queue.
-//! 3. The injector, taking up to `INJECTOR_BATCH` runnables at once.
+//! 3. The injector.
 //! 4. Stealing: becomes *searching* (at most half of the workers search at once), then visits the
 //!    other workers starting at a random one and steals half of the first non-empty queue.
 //! 5. The injector once more, then sleep.
@@ -71,12 +71,26 @@ pub(crate) const DRIVER_INTERVAL: u32 = 61;
 /// Per-worker state that other threads touch: the local queue (stolen from), the parker (woken)
 /// and the metrics (read).
 ///
-/// Aligned to two cache lines so that neighbouring workers' counters do not share one.
-#[repr(align(128))]
+/// Each part has cache lines of its own (two, as adjacent-line prefetching pairs them): the
+/// owner writes its counters on every poll and the parker on every sleep, while thieves read the
+/// queue handle on every steal attempt; sharing a line would turn each steal attempt into a
+/// miss for the owner's next poll.
 pub(crate) struct WorkerShared {
-    pub(crate) local: ConcurrentQueue<Runnable>,
-    pub(crate) parker: Parker,
-    pub(crate) metrics: WorkerMetrics,
+    pub(crate) local: Padded<ConcurrentQueue<Runnable>>,
+    pub(crate) parker: Padded<Parker>,
+    pub(crate) metrics: Padded<WorkerMetrics>,
+}
+
+/// A value alone on its cache lines.
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 /// Counters of one worker; written by that worker only (relaxed load + store, no contended
@@ -102,7 +116,9 @@ impl WorkerMetrics {
 pub(crate) struct Shared {
     pub(crate) injector: ConcurrentQueue<Runnable>,
     pub(crate) workers: Box<[WorkerShared]>,
-    pub(crate) idle: Idle,
+    /// Written on every search and sleep transition; on lines of its own so that those writes do
+    /// not evict the read-mostly fields around it (`shutdown` is read on every loop iteration).
+    pub(crate) idle: Padded<Idle>,
     pub(crate) shutdown: AtomicBool,
     pub(crate) driver: Arc<Driver>,
 }
@@ -120,15 +136,15 @@ impl Shared {
     pub(crate) fn new(num_workers: usize, driver: Arc<Driver>) -> Shared {
         let workers = (0..num_workers)
             .map(|_| WorkerShared {
-                local: queue::local_queue(),
-                parker: Parker::new(),
-                metrics: WorkerMetrics::default(),
+                local: Padded(queue::local_queue()),
+                parker: Padded(Parker::new()),
+                metrics: Padded(WorkerMetrics::default()),
             })
             .collect();
         Shared {
             injector: ConcurrentQueue::unbounded(),
             workers,
-            idle: Idle::new(num_workers),
+            idle: Padded(Idle::new(num_workers)),
             shutdown: AtomicBool::new(false),
             driver,
         }

@@ -3,7 +3,9 @@
 //! - Each worker owns a bounded *local* queue of [`LOCAL_QUEUE_CAPACITY`] runnables. The owner
 //!   pushes to its back and pops from its front; other workers steal from its front.
 //! - The *injector* is an unbounded queue shared by all: tasks scheduled from outside the workers,
-//!   and the overflow of a full local queue, go there.
+//!   and a runnable that finds its worker's local queue full, go there. Workers take from it one
+//!   runnable at a time: it is lock-free, so taking a batch into the local queue would cost an
+//!   extra push and pop per runnable and save nothing.
 //!
 //! [`steal_half`] moves half of a victim's queue at once, so that one steal balances the load
 //! instead of taking one task and coming back for the next.
@@ -14,32 +16,26 @@ use crate::task::raw::Runnable;
 
 /// Capacity of each worker's local queue.
 ///
-/// Large enough to absorb a burst of spawns without touching the shared injector, small enough
-/// that an overflow (half the queue moved to the injector) is cheap. Tiny under loom so that the
-/// model explores the overflow and steal paths.
+/// Large enough to absorb a burst of spawns without touching the shared injector. Tiny under
+/// loom so that the model explores the overflow and steal paths.
 #[cfg(not(loom))]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
 #[cfg(loom)]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
 
-/// How many runnables at most a worker moves from the injector into its local queue at once.
-///
-/// Taking a batch amortises the contended injector over several tasks (a remote spawn storm
-/// otherwise makes every worker pop the injector once per task); bounding it leaves work for the
-/// other workers.
-#[cfg(not(loom))]
-pub(crate) const INJECTOR_BATCH: usize = 32;
-#[cfg(loom)]
-pub(crate) const INJECTOR_BATCH: usize = 2;
-
 pub(crate) fn local_queue() -> ConcurrentQueue<Runnable> {
     ConcurrentQueue::bounded(LOCAL_QUEUE_CAPACITY)
 }
 
-/// Pushes `runnable` onto the owner's `local` queue; if it is full, moves half of it (and then
-/// the runnable itself) to `injector`.
+/// Pushes `runnable` onto the owner's `local` queue; if it is full, pushes it to `injector`
+/// instead.
 ///
-/// Returns `true` if anything went to the injector.
+/// Only the runnable that does not fit moves: the queued ones keep their place. (A scheduler
+/// whose global queue sits behind a lock moves half of the local queue at once, to take the lock
+/// once per batch; the injector here is lock-free with one atomic operation per element either
+/// way, so moving more than the one runnable would only add a pop and a push for each.)
+///
+/// Returns `true` if the runnable went to the injector.
 pub(crate) fn push_local_or_overflow<T>(
     local: &ConcurrentQueue<T>,
     injector: &ConcurrentQueue<T>,
@@ -48,14 +44,6 @@ pub(crate) fn push_local_or_overflow<T>(
     match local.push(runnable) {
         Ok(()) => false,
         Err(err) => {
-            // Only the owner pushes, so the queue cannot become full again between these lines;
-            // stealers can only make room.
-            for _ in 0..LOCAL_QUEUE_CAPACITY / 2 {
-                match local.pop() {
-                    Ok(r) => push_unbounded(injector, r),
-                    Err(_) => break,
-                }
-            }
             push_unbounded(injector, err.into_inner());
             true
         }
@@ -82,28 +70,6 @@ pub(crate) fn steal_half<T>(victim: &ConcurrentQueue<T>, dest: &ConcurrentQueue<
                 if let Err(err) = dest.push(r) {
                     // Cannot happen for the reason above; put it back rather than lose it.
                     let _ = victim.push(err.into_inner());
-                    break;
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    Some(first)
-}
-
-/// Moves up to `max` runnables from `injector` into `dest`, returning one to run now.
-pub(crate) fn take_from_injector<T>(
-    injector: &ConcurrentQueue<T>,
-    dest: &ConcurrentQueue<T>,
-    max: usize,
-) -> Option<T> {
-    let first = injector.pop().ok()?;
-    let room = dest.capacity().unwrap_or(usize::MAX) - dest.len();
-    for _ in 1..max.min(room) {
-        match injector.pop() {
-            Ok(r) => {
-                if let Err(err) = dest.push(r) {
-                    push_unbounded(injector, err.into_inner());
                     break;
                 }
             }

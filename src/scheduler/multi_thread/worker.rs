@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 
-use super::queue::{self, INJECTOR_BATCH};
+use super::queue;
 use super::{
     Shared, WorkerMetrics, WorkerShared, DRIVER_INTERVAL, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
 };
@@ -211,15 +211,7 @@ impl Worker<'_> {
     }
 
     fn take_from_injector(&mut self) -> Option<Runnable> {
-        if self.shared.injector.is_empty() {
-            return None;
-        }
-        let fair_share = self.shared.injector.len() / self.shared.workers.len() + 1;
-        queue::take_from_injector(
-            &self.shared.injector,
-            &self.me.local,
-            fair_share.min(INJECTOR_BATCH),
-        )
+        self.shared.injector.pop().ok()
     }
 
     /// Steps 4 and 5 of the search order: steal, then the injector again.
