@@ -545,3 +545,78 @@ async fn a_stream_made_outside_a_task_works_inside_one() {
     (&client).write_all(b"ok").await.unwrap();
     assert_eq!(&task.await.unwrap(), b"ok");
 }
+
+/// Waits at most ten seconds for `f`, so that a read that never wakes fails the test instead of
+/// hanging it.
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    match evloop::time::timeout(Duration::from_secs(10), f).await {
+        Ok(value) => value,
+        Err(_) => panic!("{what}: no progress in 10 s"),
+    }
+}
+
+rt_test! {
+    /// Reads that fill their buffer exactly (a fixed-size protocol) followed by a wait for the
+    /// next message: after a read that emptied the socket's queue the stream waits for the next
+    /// readiness event instead of reading, so that event must arrive and be seen, whether the
+    /// message comes at once or after a pause, in one segment or in two.
+    fn exact_size_reads_keep_receiving_later_messages(rt) {
+        rt.block_on(async {
+            let (client, server) = connected_pair("127.0.0.1:0").await;
+            let echo = evloop::spawn(async move {
+                let mut server = server;
+                let mut buf = [0u8; 64];
+                for _ in 0..300 {
+                    server.read_exact(&mut buf).await.unwrap();
+                    server.write_all(&buf).await.unwrap();
+                }
+            });
+            let mut client = client;
+            // The split messages must not wait for Nagle's algorithm (and the peer's delayed
+            // acknowledgement) between their two parts.
+            client.set_nodelay(true).unwrap();
+            for i in 0..300u32 {
+                let msg = [(i % 251) as u8; 64];
+                match i % 3 {
+                    0 => client.write_all(&msg).await.unwrap(),
+                    1 => {
+                        evloop::time::sleep(Duration::from_millis(1)).await;
+                        client.write_all(&msg).await.unwrap();
+                    }
+                    _ => {
+                        client.write_all(&msg[..10]).await.unwrap();
+                        evloop::time::sleep(Duration::from_millis(1)).await;
+                        client.write_all(&msg[10..]).await.unwrap();
+                    }
+                }
+                let mut back = [0u8; 64];
+                within("reading the echo", client.read_exact(&mut back)).await.unwrap();
+                assert_eq!(back, msg, "message {i}");
+            }
+            within("the echo task", echo).await.unwrap();
+        });
+    }
+
+    /// End of file right after a read that took the last byte, with the peer's shutdown
+    /// arriving before that read or after it.
+    fn end_of_file_after_an_exact_size_read(rt) {
+        rt.block_on(async {
+            for shutdown_first in [true, false] {
+                let (mut client, mut server) = connected_pair("127.0.0.1:0").await;
+                client.write_all(&[7u8; 64]).await.unwrap();
+                if shutdown_first {
+                    client.shutdown(Shutdown::Write).unwrap();
+                }
+                let mut buf = [0u8; 64];
+                within("reading the message", server.read_exact(&mut buf)).await.unwrap();
+                assert_eq!(buf, [7u8; 64]);
+                if !shutdown_first {
+                    evloop::time::sleep(Duration::from_millis(5)).await;
+                    client.shutdown(Shutdown::Write).unwrap();
+                }
+                let n = within("reading end of file", server.read(&mut buf)).await.unwrap();
+                assert_eq!(n, 0, "shutdown first: {shutdown_first}");
+            }
+        });
+    }
+}

@@ -435,8 +435,9 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         ready!(coop::poll_proceed(cx));
-        self.source
-            .poll_read_stream(cx, buf.len(), || Read::read(&mut self.get_ref(), buf))
+        self.source.poll_read_stream(cx, buf.len(), || {
+            Read::read(&mut self.get_ref(), buf).map(|n| (n, false))
+        })
     }
 
     /// [`poll_read_stream`](Async::poll_read_stream) into several buffers.
@@ -447,8 +448,42 @@ where
     ) -> Poll<io::Result<usize>> {
         ready!(coop::poll_proceed(cx));
         let len = bufs.iter().map(|buf| buf.len()).sum();
-        self.source
-            .poll_read_stream(cx, len, || Read::read_vectored(&mut self.get_ref(), bufs))
+        self.source.poll_read_stream(cx, len, || {
+            Read::read_vectored(&mut self.get_ref(), bufs).map(|n| (n, false))
+        })
+    }
+
+    /// [`poll_read_stream_vectored`](Async::poll_read_stream_vectored) for a TCP socket on
+    /// Linux, which can report what a read left in its receive queue: a read that fills the
+    /// buffers but leaves the queue empty then clears readability as a short read does, sparing
+    /// the next read of a fixed-size message its call that would block.
+    ///
+    /// The report costs one `setsockopt` per socket, made on its first read that fills the
+    /// buffers (`reports_queue` records it), so that sockets whose reads are all short (which
+    /// clear readability anyway) never pay for it.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn poll_read_tcp(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+        reports_queue: &std::sync::atomic::AtomicBool,
+    ) -> Poll<io::Result<usize>> {
+        use crate::reactor::raw;
+        use std::sync::atomic::Ordering::Relaxed;
+
+        ready!(coop::poll_proceed(cx));
+        let len = bufs.iter().map(|buf| buf.len()).sum();
+        let fd = raw::borrow(self.get_ref());
+        let polled = self
+            .source
+            .poll_read_stream(cx, len, || raw::recv_reporting_queue(fd, bufs));
+        if let Poll::Ready(Ok(n)) = polled {
+            if n == len && n > 0 && !reports_queue.load(Relaxed) {
+                reports_queue.store(true, Relaxed);
+                raw::report_receive_queue(fd);
+            }
+        }
+        polled
     }
 }
 

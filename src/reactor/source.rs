@@ -397,24 +397,28 @@ impl Source {
     /// A read that returns some bytes but fewer than `len` has emptied the kernel's buffer, so
     /// the readability it acted on is cleared at once: the next read waits for the next edge
     /// instead of first making a system call that would block (one call fewer per message of
-    /// a request-response exchange). Only `READABLE` is cleared: a hang-up or an error already
-    /// seen stays, since no new edge would report it again. As with `WouldBlock`, an event that
-    /// arrived after `event` keeps its bits. Not on Windows, where AFD polls are one-shot and a
-    /// cleared direction has to be re-armed, which costs the call this saves.
+    /// a request-response exchange). `op` returns the bytes read and whether the kernel said the
+    /// buffer is now empty (a TCP socket on Linux can tell, see
+    /// `raw::recv_reporting_queue`), which clears readability after a full read too. Only
+    /// `READABLE` is cleared: a hang-up or an error already seen stays, since no new edge would
+    /// report it again. As with `WouldBlock`, an event that arrived after `event` keeps its bits.
+    /// Not on Windows, where AFD polls are one-shot and a cleared direction has to be re-armed,
+    /// which costs the call this saves.
     pub(crate) fn poll_read_stream(
         &self,
         cx: &mut Context<'_>,
         len: usize,
-        op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<(usize, bool)>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io_then(Direction::Read, cx, op, |&n, event| {
+        self.poll_io_then(Direction::Read, cx, op, |&(n, drained), event| {
             #[cfg(not(windows))]
-            if n > 0 && n < len {
+            if n > 0 && (n < len || drained) {
                 self.clear_bits(Ready::READABLE, event);
             }
             #[cfg(windows)]
-            let _ = (n, len, event);
+            let _ = (n, len, drained, event);
         })
+        .map_ok(|(n, _)| n)
     }
 
     /// The readiness loop of [`poll_io`](Source::poll_io); `done` sees each successful result
@@ -871,17 +875,17 @@ mod tests {
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         // A full read: more may be buffered, so readability stays.
-        let full = source.poll_read_stream(&mut cx, 8, || Ok(8));
+        let full = source.poll_read_stream(&mut cx, 8, || Ok((8, false)));
         assert!(matches!(full, Poll::Ready(Ok(8))));
         assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
 
         // A short read emptied the buffer: the next read waits for an event, with no call.
-        let short = source.poll_read_stream(&mut cx, 8, || Ok(3));
+        let short = source.poll_read_stream(&mut cx, 8, || Ok((3, false)));
         assert!(matches!(short, Poll::Ready(Ok(3))));
         let mut calls = 0;
         let next = source.poll_read_stream(&mut cx, 8, || {
             calls += 1;
-            Ok(1)
+            Ok((1, false))
         });
         assert!(next.is_pending());
         assert_eq!(calls, 0, "a read was tried without readiness");
@@ -891,20 +895,46 @@ mod tests {
         // An event after the short read makes the next read run.
         source.set_readiness(Ready::READABLE);
         assert!(matches!(
-            source.poll_read_stream(&mut cx, 8, || Ok(2)),
+            source.poll_read_stream(&mut cx, 8, || Ok((2, false))),
             Poll::Ready(Ok(2))
         ));
 
         // A hang-up seen before a short read stays: the next read runs and sees end of file.
         source.set_readiness(Ready::READABLE | Ready::READ_CLOSED);
         assert!(matches!(
-            source.poll_read_stream(&mut cx, 8, || Ok(3)),
+            source.poll_read_stream(&mut cx, 8, || Ok((3, false))),
             Poll::Ready(Ok(3))
         ));
         assert!(matches!(
-            source.poll_read_stream(&mut cx, 8, || Ok(0)),
+            source.poll_read_stream(&mut cx, 8, || Ok((0, false))),
             Poll::Ready(Ok(0))
         ));
+    }
+
+    #[cfg(not(windows))]
+    #[test]
+    fn a_full_read_that_drained_the_queue_clears_readability() {
+        let source = Source::new(0);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        // The kernel said the read emptied the queue: as after a short read, the next read
+        // waits for an event.
+        let full = source.poll_read_stream(&mut cx, 8, || Ok((8, true)));
+        assert!(matches!(full, Poll::Ready(Ok(8))));
+        let mut calls = 0;
+        let next = source.poll_read_stream(&mut cx, 8, || {
+            calls += 1;
+            Ok((8, false))
+        });
+        assert!(next.is_pending());
+        assert_eq!(calls, 0, "a read was tried without readiness");
+        // End of file (zero bytes) never clears, whatever the report.
+        source.set_readiness(Ready::READABLE);
+        assert!(matches!(
+            source.poll_read_stream(&mut cx, 8, || Ok((0, true))),
+            Poll::Ready(Ok(0))
+        ));
+        assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
     }
 
     #[test]

@@ -54,6 +54,10 @@ use crate::net::{poll, sys};
 /// ```
 pub struct TcpStream {
     io: Async<std::net::TcpStream>,
+    /// Linux: whether the socket was asked to report its receive queue with each read (done on
+    /// the first read that fills its buffer, see `Async::poll_read_tcp`).
+    #[cfg(target_os = "linux")]
+    reports_queue: std::sync::atomic::AtomicBool,
 }
 
 impl TcpStream {
@@ -93,7 +97,15 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let io = Async::new(sys::tcp_socket(&addr)?)?;
         sys::connect(&io, &addr).await?;
-        Ok(TcpStream { io })
+        Ok(TcpStream::from_async(io))
+    }
+
+    fn from_async(io: Async<std::net::TcpStream>) -> TcpStream {
+        TcpStream {
+            io,
+            #[cfg(target_os = "linux")]
+            reports_queue: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// The address of the peer.
@@ -525,9 +537,7 @@ impl TcpStream {
     /// # }
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            io: Async::new(stream)?,
-        })
+        Ok(TcpStream::from_async(Async::new(stream)?))
     }
 
     /// Deregisters the stream and returns the `std` stream, still in non-blocking mode (call
@@ -589,6 +599,11 @@ impl AsyncRead for &TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        #[cfg(target_os = "linux")]
+        return self
+            .io
+            .poll_read_tcp(cx, &mut [IoSliceMut::new(buf)], &self.reports_queue);
+        #[cfg(not(target_os = "linux"))]
         self.io.poll_read_stream(cx, buf)
     }
 
@@ -597,6 +612,9 @@ impl AsyncRead for &TcpStream {
         cx: &mut Context<'_>,
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
+        #[cfg(target_os = "linux")]
+        return self.io.poll_read_tcp(cx, bufs, &self.reports_queue);
+        #[cfg(not(target_os = "linux"))]
         self.io.poll_read_stream_vectored(cx, bufs)
     }
 }
