@@ -59,6 +59,10 @@ prefix="${WINEPREFIX:-$HOME/.wine}"
 if [ ! -d "$prefix/drive_c/windows/system32" ]; then
     echo "==> creating the Wine prefix $prefix"
     wine cmd /c exit >/dev/null 2>&1 || true
+    # Wait for the first boot's server to exit: a test binary that connects while it is still
+    # shutting down can lose the connection ("wine client error: recvmsg: Connection reset by
+    # peer") and die before running a test.
+    wineserver -w >/dev/null 2>&1 || true
 fi
 shim="$CARGO_TARGET_DIR/bcryptprimitives.dll"
 if [ ! -f "$shim" ] || [ scripts/windows-shim/bcryptprimitives.c -nt "$shim" ]; then
