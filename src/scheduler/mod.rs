@@ -96,6 +96,29 @@ pub(crate) fn schedule_local(
     })
 }
 
+/// Hands the registry key of a task whose future was just dropped to this thread's worker, if
+/// it is a running worker of runtime `rt`, which removes such keys in batches; `Err` gives the
+/// key back to be removed by the caller.
+#[inline]
+pub(crate) fn retire_local(
+    rt: *const RuntimeInner,
+    key: crate::task::registry::EntryKey,
+) -> Result<(), crate::task::registry::EntryKey> {
+    LOCAL.with(|l| {
+        let ptr = l.get();
+        if ptr.is_null() {
+            return Err(key);
+        }
+        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
+        // `LOCAL`); we only read through it on this thread.
+        let local = unsafe { &*ptr };
+        match &local.kind {
+            LocalKind::Worker(worker) if std::ptr::eq(local.rt, rt) => worker.retire(local.rt, key),
+            _ => Err(key),
+        }
+    })
+}
+
 /// Returns `true` if the current thread is a worker or driver of some runtime (where blocking
 /// would stall other tasks).
 pub(crate) fn on_runtime_thread() -> bool {

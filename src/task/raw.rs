@@ -149,7 +149,12 @@ impl<F> Drop for TaskFuture<'_, F> {
         let waker = if entry == BLOCKING {
             None
         } else {
-            self.meta.rt.registry.remove(EntryKey::from_raw(entry))
+            // A worker of this runtime collects the key and removes a batch at a time (see
+            // `WorkerLocal::retire`); elsewhere the entry is removed now.
+            let key = EntryKey::from_raw(entry);
+            crate::scheduler::retire_local(&*self.meta.rt, key)
+                .err()
+                .and_then(|key| self.meta.rt.registry.remove(key))
         };
         self.meta.rt.task_dropped();
         // The registry's waker refers to this very task; dropping it here is fine: the caller

@@ -118,6 +118,25 @@ impl Registry {
         waker
     }
 
+    /// Removes the entries `keys` (each at most once), pushing their wakers onto `wakers` (drop
+    /// them outside any lock of the caller). Sorts `keys` so that each shard is locked once.
+    pub(crate) fn remove_many(&self, keys: &mut [EntryKey], wakers: &mut Vec<Waker>) {
+        keys.sort_unstable_by_key(|key| key.0 & self.mask);
+        let mut at = 0;
+        while at < keys.len() {
+            let shard = keys[at].0 & self.mask;
+            let mut inner = lock(&self.shards[shard].inner);
+            while at < keys.len() && keys[at].0 & self.mask == shard {
+                let slot = keys[at].0 >> self.shard_bits;
+                if let Some(waker) = inner.slots.get_mut(slot).and_then(Option::take) {
+                    inner.free.push(slot);
+                    wakers.push(waker);
+                }
+                at += 1;
+            }
+        }
+    }
+
     /// Closes the registry and returns every waker left in it.
     pub(crate) fn drain(&self) -> Vec<Waker> {
         let mut all = Vec::new();
@@ -183,5 +202,36 @@ mod tests {
         assert!(registry.insert(Waker::noop().clone()).is_err());
         assert!(registry.remove(a).is_none());
         assert!(registry.remove(c).is_none());
+    }
+
+    #[test]
+    fn remove_many_takes_each_entry_once_across_shards() {
+        let registry = Registry::new(2);
+        // Registrations from several threads land in several shards.
+        let mut keys: Vec<EntryKey> = (0..4)
+            .flat_map(|_| {
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        (0..5)
+                            .map(|_| registry.insert(Waker::noop().clone()).unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                    .join()
+                    .unwrap()
+                })
+            })
+            .collect();
+        let shards: std::collections::HashSet<_> =
+            keys.iter().map(|k| k.0 & registry.mask).collect();
+        assert!(shards.len() > 1, "the keys span several shards");
+        let kept = keys.pop().unwrap();
+        let mut wakers = Vec::new();
+        registry.remove_many(&mut keys, &mut wakers);
+        assert_eq!(wakers.len(), keys.len());
+        // A second removal of the same keys finds nothing; the one left out is still there.
+        registry.remove_many(&mut keys, &mut wakers);
+        assert_eq!(wakers.len(), keys.len());
+        assert_eq!(registry.drain().len(), 1);
+        assert!(registry.remove(kept).is_none(), "drained");
     }
 }

@@ -15,7 +15,7 @@
 //! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, the injector first (so remote work is never starved
 //!    by a busy local queue).
 //! 2. Its LIFO slot, then its local queue.
-//! 3. The injector.
+//! 3. The injector, taking up to `INJECTOR_BATCH` runnables at once.
 //! 4. Stealing: becomes *searching* (at most half of the workers search at once), then visits the
 //!    other workers starting at a random one and steals half of the first non-empty queue.
 //! 5. The injector once more, then sleep.

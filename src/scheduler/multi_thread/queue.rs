@@ -3,9 +3,8 @@
 //! - Each worker owns a bounded *local* queue of [`LOCAL_QUEUE_CAPACITY`] runnables. The owner
 //!   pushes to its back and pops from its front; other workers steal from its front.
 //! - The *injector* is an unbounded queue shared by all: tasks scheduled from outside the workers,
-//!   and a runnable that finds its worker's local queue full, go there. Workers take from it one
-//!   runnable at a time: it is lock-free, so taking a batch into the local queue would cost an
-//!   extra push and pop per runnable and save nothing.
+//!   and a runnable that finds its worker's local queue full, go there. Workers take from it in
+//!   batches of up to [`INJECTOR_BATCH`].
 //!
 //! [`steal_half`] moves half of a victim's queue at once, so that one steal balances the load
 //! instead of taking one task and coming back for the next.
@@ -22,6 +21,18 @@ use crate::task::raw::Runnable;
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
 #[cfg(loom)]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
+
+/// How many runnables at most a worker moves from the injector into its local queue at once.
+///
+/// Taking a batch means that a worker whose local queue ran dry touches the shared injector once
+/// per batch instead of once per task: while another thread keeps pushing to the injector (a
+/// spawn storm whose spawner's local queue is full, or spawns from outside), every pop would
+/// contend with those pushes for the same cache lines. Bounding it leaves work for the other
+/// workers.
+#[cfg(not(loom))]
+pub(crate) const INJECTOR_BATCH: usize = 32;
+#[cfg(loom)]
+pub(crate) const INJECTOR_BATCH: usize = 2;
 
 pub(crate) fn local_queue() -> ConcurrentQueue<Runnable> {
     ConcurrentQueue::bounded(LOCAL_QUEUE_CAPACITY)
@@ -70,6 +81,28 @@ pub(crate) fn steal_half<T>(victim: &ConcurrentQueue<T>, dest: &ConcurrentQueue<
                 if let Err(err) = dest.push(r) {
                     // Cannot happen for the reason above; put it back rather than lose it.
                     let _ = victim.push(err.into_inner());
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Some(first)
+}
+
+/// Moves up to `max` runnables from `injector` into `dest`, returning one to run now.
+pub(crate) fn take_from_injector<T>(
+    injector: &ConcurrentQueue<T>,
+    dest: &ConcurrentQueue<T>,
+    max: usize,
+) -> Option<T> {
+    let first = injector.pop().ok()?;
+    let room = dest.capacity().unwrap_or(usize::MAX) - dest.len();
+    for _ in 1..max.min(room) {
+        match injector.pop() {
+            Ok(r) => {
+                if let Err(err) = dest.push(r) {
+                    push_unbounded(injector, err.into_inner());
                     break;
                 }
             }

@@ -1,8 +1,8 @@
 //! A worker thread's loop; see the module doc of [`super`] for the policy it implements.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
-use super::queue;
+use super::queue::{self, INJECTOR_BATCH};
 use super::{
     Shared, WorkerMetrics, WorkerShared, DRIVER_INTERVAL, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
 };
@@ -10,6 +10,7 @@ use crate::runtime::RuntimeInner;
 use crate::scheduler::{Local, LocalGuard, LocalKind, Reason};
 use crate::task::coop;
 use crate::task::raw::Runnable;
+use crate::task::registry::EntryKey;
 
 /// The part of a worker that only its own thread touches, published through `Local` so that the
 /// schedule function can reach the LIFO slot.
@@ -19,7 +20,19 @@ pub(crate) struct WorkerLocal {
     /// Read on every schedule from this thread; a thread-local copy of what it needs to know, so
     /// that the schedule path reads no shared cache line for it.
     state: Cell<LocalState>,
+    /// Registry keys of tasks whose futures were dropped on this thread, not yet removed from
+    /// the registry (see [`WorkerLocal::retire`]).
+    retired: RefCell<Vec<EntryKey>>,
 }
+
+/// How many registry keys a worker collects before it removes them in one batch.
+///
+/// A task is usually registered on the thread that spawned it and dropped on the one that ran
+/// it last; removing each entry at once would move the registry shard's lock and slots between
+/// the two workers' caches for every task (in a spawn-heavy profile that was about a third of
+/// the time). A batch pays those moves once. Until its batch is removed, a finished task's
+/// allocation stays alive (the registry holds a waker to it): at most this many per worker.
+const RETIRE_BATCH: usize = 64;
 
 /// What this thread is to worker slot `index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +82,50 @@ impl WorkerLocal {
         shared.notify_parked();
     }
 
+    /// Takes the registry key of a task whose future was just dropped on this thread, to be
+    /// removed with a batch of others (see [`RETIRE_BATCH`]); `Err` gives it back if this
+    /// thread no longer runs the worker, or is inside a removal already.
+    ///
+    /// A key held here is stale only in that its entry is not yet removed: its slot is not
+    /// reused before then, and at shutdown the registry's drain simply finds the entry of a
+    /// finished task, whose waker does nothing.
+    pub(crate) fn retire(&self, rt: &RuntimeInner, key: EntryKey) -> Result<(), EntryKey> {
+        if self.state.get() != LocalState::Running {
+            return Err(key);
+        }
+        let full = {
+            let Ok(mut retired) = self.retired.try_borrow_mut() else {
+                return Err(key);
+            };
+            retired.push(key);
+            retired.len() >= RETIRE_BATCH
+        };
+        if full {
+            self.flush_retired(rt);
+        }
+        Ok(())
+    }
+
+    /// Removes the collected keys' entries from the registry. Their wakers are dropped after the
+    /// registry's locks are released and while no borrow is held: dropping one can free a task,
+    /// whose output's destructor may spawn and drop tasks on this thread again.
+    fn flush_retired(&self, rt: &RuntimeInner) {
+        let mut keys = self.retired.take();
+        if keys.is_empty() {
+            *self.retired.borrow_mut() = keys;
+            return;
+        }
+        let mut wakers = Vec::with_capacity(keys.len());
+        rt.registry.remove_many(&mut keys, &mut wakers);
+        drop(wakers);
+        keys.clear();
+        let mut retired = self.retired.borrow_mut();
+        if retired.is_empty() {
+            // Keep the allocation (keys retired meanwhile, if any, keep theirs).
+            *retired = keys;
+        }
+    }
+
     /// Whether this thread still runs its worker (it has not handed it off, and the runtime has
     /// not shut its loop down).
     pub(crate) fn is_running(&self) -> bool {
@@ -95,6 +152,8 @@ impl WorkerLocal {
                 runnable,
             );
         }
+        // The keys collected here are this thread's to remove; the new thread starts afresh.
+        self.flush_retired(rt);
         // From here on nothing on this thread touches the slot's queue or LIFO.
         self.state.set(LocalState::HandedOff);
         match rt.spawn_replacement_worker(self.index) {
@@ -108,6 +167,7 @@ impl WorkerLocal {
 }
 
 struct Worker<'a> {
+    rt: &'a RuntimeInner,
     shared: &'a Shared,
     me: &'a WorkerShared,
     local: &'a WorkerLocal,
@@ -125,6 +185,7 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         index,
         lifo: Cell::new(None),
         state: Cell::new(LocalState::Running),
+        retired: RefCell::new(Vec::with_capacity(RETIRE_BATCH)),
     };
     let ctx = Local {
         rt,
@@ -132,6 +193,7 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
     };
     let guard = LocalGuard::enter(&ctx);
     let mut worker = Worker {
+        rt,
         shared,
         me: &shared.workers[index],
         local: &local,
@@ -144,6 +206,8 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
     };
     worker.run();
+    // Tasks finished during the last polls; at shutdown the registry is drained anyway.
+    local.flush_retired(rt);
     if local.state.get() == LocalState::HandedOff {
         // Another thread runs this worker now, and drains its queues at shutdown.
         drop(guard);
@@ -211,7 +275,15 @@ impl Worker<'_> {
     }
 
     fn take_from_injector(&mut self) -> Option<Runnable> {
-        self.shared.injector.pop().ok()
+        if self.shared.injector.is_empty() {
+            return None;
+        }
+        let fair_share = self.shared.injector.len() / self.shared.workers.len() + 1;
+        queue::take_from_injector(
+            &self.shared.injector,
+            &self.me.local,
+            fair_share.min(INJECTOR_BATCH),
+        )
     }
 
     /// Steps 4 and 5 of the search order: steal, then the injector again.
@@ -254,6 +326,9 @@ impl Worker<'_> {
 
     fn park(&mut self) {
         WorkerMetrics::bump(&self.me.metrics.parks, 1);
+        // Nothing to run: a good moment to free finished tasks, which must not wait for this
+        // worker's next busy spell.
+        self.local.flush_retired(self.rt);
         let was_last_searcher = self
             .shared
             .idle
