@@ -11,7 +11,7 @@ use loom::sync::Arc;
 use loom::thread;
 
 use super::idle::Idle;
-use super::queue::{push_local_or_overflow, steal_half, LOCAL_QUEUE_CAPACITY};
+use super::queue::{push_local_or_overflow, steal_half, take_from_injector, LOCAL_QUEUE_CAPACITY};
 use crate::scheduler::park::Parker;
 
 fn drain<T>(queue: &ConcurrentQueue<T>) -> usize {
@@ -70,8 +70,8 @@ fn overflow_goes_to_the_injector_without_loss() {
                 if steal_half(&local, &dest).is_some() {
                     n += 1 + drain(&dest);
                 }
-                if injector.pop().is_ok() {
-                    n += 1;
+                if take_from_injector(&injector, &dest, 2).is_some() {
+                    n += 1 + drain(&dest);
                 }
                 n
             })
