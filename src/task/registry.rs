@@ -137,6 +137,15 @@ impl Registry {
         }
     }
 
+    /// How many entries are registered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| lock(&shard.inner).slots.iter().flatten().count())
+            .sum()
+    }
+
     /// Closes the registry and returns every waker left in it.
     pub(crate) fn drain(&self) -> Vec<Waker> {
         let mut all = Vec::new();

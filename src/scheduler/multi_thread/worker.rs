@@ -371,3 +371,69 @@ impl Worker<'_> {
         x
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::runtime::Builder;
+
+    /// Workers remove finished tasks' entries in batches; once they have nothing left to run
+    /// (they park), no entry of a finished task may remain, however few finished since the last
+    /// full batch.
+    #[test]
+    fn finished_tasks_leave_the_registry_when_workers_park() {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let registry = &rt.handle().inner.registry;
+        // 1,000 is not a multiple of the batch size, so some keys wait for the park.
+        for tasks in [1, 1_000] {
+            rt.block_on(async {
+                let handles: Vec<_> = (0..tasks).map(|_| crate::spawn(async {})).collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while registry.len() != 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} entries of finished tasks left after 10 s",
+                    registry.len()
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    /// Tasks whose outputs spawn (and detach) a task when dropped, on a worker that finishes
+    /// them: the entries of both generations are removed, none is lost.
+    #[test]
+    fn tasks_spawned_by_finishing_outputs_leave_the_registry_too() {
+        struct SpawnOnDrop;
+        impl Drop for SpawnOnDrop {
+            fn drop(&mut self) {
+                drop(crate::spawn(async {}));
+            }
+        }
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let registry = &rt.handle().inner.registry;
+        rt.block_on(async {
+            // Detached: each output is dropped on the worker as its task finishes.
+            for _ in 0..500 {
+                drop(crate::spawn(async { SpawnOnDrop }));
+            }
+            crate::task::yield_now().await;
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while registry.len() != 0 {
+            assert!(Instant::now() < deadline, "{} entries left", registry.len());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
