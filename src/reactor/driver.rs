@@ -1,4 +1,4 @@
-//! [`Driver`]: one runtime's reactor and timer wheel, and the token that makes a parked thread
+//! [`Driver`]: one runtime's reactor and timer wheels, and the token that makes a parked thread
 //! the one that waits in the operating system.
 //!
 //! A thread with nothing to run calls [`Driver::try_park`]. If no other thread is driving, it
@@ -12,6 +12,11 @@
 //!
 //! An idle runtime makes no periodic wake-ups: with no timer armed, the driver waits without a
 //! timeout.
+//!
+//! Timers live in one hierarchical wheel per worker ([`WheelShard`]), each behind its own lock:
+//! a worker arms timers in its own wheel, and the driving thread fires the due timers of all of
+//! them. How a timer armed while the driving thread gets ready to wait still cuts that wait
+//! short is [`WaitState`]'s protocol (modelled under loom).
 
 use std::fmt;
 use std::io;
@@ -19,26 +24,94 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::timer::{TimerKey, Wheel};
+use super::timer::{TimerKey as WheelKey, Wheel};
 use super::Reactor;
-use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, AtomicU64, Mutex, Ordering};
 
-/// What the driving thread is doing, so that arming an earlier timer knows whether to interrupt
-/// its wait.
+/// One timer armed in a driver: the wheel it is in, and its key there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Waiting {
-    /// Nobody is blocked in the poller.
-    No,
-    /// Blocked until this instant.
-    Until(Instant),
-    /// Blocked with no timeout.
-    Forever,
+pub(crate) struct TimerKey {
+    shard: usize,
+    key: WheelKey,
 }
 
-struct Timers {
-    wheel: Wheel,
-    waiting: Waiting,
-    shut_down: bool,
+/// One of a driver's timer wheels, alone on its cache lines.
+///
+/// A multi-thread runtime has one wheel per worker: a worker arms its timers in its own wheel,
+/// so that two workers arming timers at once do not contend for one lock (and one wheel's
+/// memory), and a timer fires into the worker that armed it. The driving thread fires the due
+/// timers of every wheel.
+#[repr(align(128))]
+struct WheelShard(Mutex<Wheel>);
+
+/// What the driving thread is waiting for, so that arming an earlier timer knows whether to
+/// interrupt its wait.
+///
+/// The protocol (no timer armed during a wait can be missed): the driving thread announces that
+/// it is about to wait ([`WaitState::begin`]) *before* it reads the wheels' next deadlines, each
+/// under that wheel's lock, and only then publishes the deadline it will wait for. A thread that
+/// arms a timer reads the announcement *after* releasing the wheel's lock. Either the driving
+/// thread read that wheel after the timer went in (and waits for it), or the arming thread's
+/// read comes after the announcement (and interrupts the wait unless it ends earlier anyway).
+#[derive(Debug)]
+pub(crate) struct WaitState {
+    /// [`NOT_WAITING`], [`WAIT_FOREVER`] (also while the deadline is being computed), or the
+    /// instant waited for, as nanoseconds after `epoch`.
+    word: AtomicU64,
+    epoch: Instant,
+}
+
+/// Nobody is blocked in the poller.
+const NOT_WAITING: u64 = 0;
+/// Blocked with no timeout, or about to block with a timeout not computed yet.
+const WAIT_FOREVER: u64 = u64::MAX;
+
+impl WaitState {
+    pub(crate) fn new(epoch: Instant) -> WaitState {
+        WaitState {
+            word: AtomicU64::new(NOT_WAITING),
+            epoch,
+        }
+    }
+
+    fn encode(&self, at: Instant) -> u64 {
+        let nanos = at.saturating_duration_since(self.epoch).as_nanos();
+        // Never one of the two reserved values.
+        nanos.clamp(1, u128::from(WAIT_FOREVER - 1)) as u64
+    }
+
+    /// The driving thread is about to read the wheels' deadlines and wait.
+    pub(crate) fn begin(&self) {
+        self.word.store(WAIT_FOREVER, Ordering::SeqCst);
+    }
+
+    /// The driving thread will wait until `until` (`None`: without a timeout), or not at all.
+    pub(crate) fn set(&self, until: Option<Instant>, waits: bool) {
+        let word = match (waits, until) {
+            (false, _) => NOT_WAITING,
+            (true, None) => WAIT_FOREVER,
+            (true, Some(at)) => self.encode(at),
+        };
+        self.word.store(word, Ordering::SeqCst);
+    }
+
+    /// The wait is over.
+    pub(crate) fn end(&self) {
+        if self.word.load(Ordering::Relaxed) != NOT_WAITING {
+            self.word.store(NOT_WAITING, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether a wheel whose next deadline is now `next` (read under its lock, after arming a
+    /// timer) needs the driving thread's wait interrupted. Call after releasing the lock.
+    pub(crate) fn should_interrupt(&self, next: Option<Instant>) -> bool {
+        let Some(next) = next else { return false };
+        match self.word.load(Ordering::SeqCst) {
+            NOT_WAITING => false,
+            WAIT_FOREVER => true,
+            until => self.encode(next) < until,
+        }
+    }
 }
 
 /// The runtime's clock: real time, unless paused (see `time::pause`).
@@ -91,7 +164,11 @@ impl Clock {
 pub(crate) struct Driver {
     reactor: Arc<Reactor>,
     clock: Clock,
-    timers: Mutex<Timers>,
+    /// The timer wheels; see [`WheelShard`].
+    wheels: Box<[WheelShard]>,
+    waiting: WaitState,
+    /// Set once by `shutdown`: a timer armed afterwards fires at once.
+    shut_down: AtomicBool,
     /// Held by the thread that currently drives (polls the reactor).
     driving: AtomicBool,
 }
@@ -105,15 +182,24 @@ impl fmt::Debug for Driver {
 }
 
 impl Driver {
+    /// A driver with one timer wheel.
+    #[cfg(test)]
     pub(crate) fn new() -> io::Result<Driver> {
+        Driver::with_timer_wheels(1)
+    }
+
+    /// A driver with `wheels` timer wheels (at least one): one per worker of a multi-thread
+    /// runtime.
+    pub(crate) fn with_timer_wheels(wheels: usize) -> io::Result<Driver> {
         let clock = Clock::new();
+        let now = clock.now();
         Ok(Driver {
             reactor: Arc::new(Reactor::new()?),
-            timers: Mutex::new(Timers {
-                wheel: Wheel::new(clock.now()),
-                waiting: Waiting::No,
-                shut_down: false,
-            }),
+            wheels: (0..wheels.max(1))
+                .map(|_| WheelShard(Mutex::new(Wheel::new(now))))
+                .collect(),
+            waiting: WaitState::new(now),
+            shut_down: AtomicBool::new(false),
             driving: AtomicBool::new(false),
             clock,
         })
@@ -210,45 +296,52 @@ impl Driver {
     /// One turn of the loop; the caller holds the driving token.
     fn turn(&self, max_wait: Option<Duration>) {
         let paused = self.clock.is_paused();
-        let timeout = {
-            let mut timers = lock(&self.timers);
-            let next = timers.wheel.next_deadline();
-            if paused && max_wait != Some(Duration::ZERO) {
-                if let Some(next) = next {
-                    // Paused time and nothing else to do: jump to the next timer, so that a
-                    // test sleeping an hour takes no time at all.
-                    let mut state = lock(&self.clock.state);
-                    if next > state.base_virtual {
-                        state.base_virtual = next;
-                    }
+        let may_wait = max_wait != Some(Duration::ZERO);
+        if may_wait {
+            // Before reading the wheels: see `WaitState`.
+            self.waiting.begin();
+        }
+        let next = self.next_deadline();
+        if paused && may_wait {
+            if let Some(next) = next {
+                // Paused time and nothing else to do: jump to the next timer, so that a test
+                // sleeping an hour takes no time at all.
+                let mut state = lock(&self.clock.state);
+                if next > state.base_virtual {
+                    state.base_virtual = next;
                 }
             }
-            let now = self.clock.now();
-            let until_timer = next.map(|at| at.saturating_duration_since(now));
-            let timeout = match (max_wait, until_timer) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if timeout != Some(Duration::ZERO) {
-                timers.waiting = match timeout {
-                    None => Waiting::Forever,
-                    Some(t) => Waiting::Until(now + t),
-                };
-            }
-            timeout
+        }
+        let now = self.clock.now();
+        let until_timer = next.map(|at| at.saturating_duration_since(now));
+        let timeout = match (max_wait, until_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
+        if may_wait {
+            self.waiting
+                .set(timeout.map(|t| now + t), timeout != Some(Duration::ZERO));
+        }
         // An error from the backend (other than an interrupted wait) means the poller itself is
         // broken; the timers below still fire, and the next turn tries again.
         let _ = self.reactor.poll(timeout);
         self.fire_timers();
     }
 
+    /// The earliest deadline of all wheels.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.wheels
+            .iter()
+            .filter_map(|shard| lock(&shard.0).next_deadline())
+            .min()
+    }
+
     fn fire_timers(&self) {
+        self.waiting.end();
         let mut due = Vec::new();
-        {
-            let mut timers = lock(&self.timers);
-            timers.waiting = Waiting::No;
-            timers.wheel.process(self.clock.now(), &mut due);
+        let now = self.clock.now();
+        for shard in self.wheels.iter() {
+            lock(&shard.0).process(now, &mut due);
         }
         for waker in due {
             waker.wake();
@@ -259,49 +352,59 @@ impl Driver {
     /// being shut down, dropped), breaking the cycles between tasks and the driver.
     pub(crate) fn shutdown(&self) {
         self.reactor.shutdown();
+        // Before the wheels are emptied: a timer armed from now on fires at once (see
+        // `insert_timer`, which looks at the flag under its wheel's lock).
+        self.shut_down.store(true, Ordering::SeqCst);
         let mut wakers = Vec::new();
-        {
-            let mut timers = lock(&self.timers);
-            timers.shut_down = true;
-            timers.wheel.process(far_future(), &mut wakers);
+        for shard in self.wheels.iter() {
+            lock(&shard.0).process(far_future(), &mut wakers);
         }
         for waker in wakers {
             waker.wake();
         }
     }
 
+    /// The wheel this thread arms its timers in: its worker's, on a worker thread.
+    fn home_wheel(&self) -> usize {
+        if self.wheels.len() == 1 {
+            return 0;
+        }
+        crate::scheduler::current_worker_index().map_or(0, |index| index % self.wheels.len())
+    }
+
     // ===== Timers =====
 
     /// Arms a timer that wakes `waker` once `deadline` has passed.
     pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
-        let (key, interrupt) = {
-            let mut timers = lock(&self.timers);
-            let key = timers.wheel.insert(deadline, waker.clone());
-            if timers.shut_down {
+        let shard = self.home_wheel();
+        let (key, next) = {
+            let mut wheel = lock(&self.wheels[shard].0);
+            let key = wheel.insert(deadline, waker.clone());
+            if self.shut_down.load(Ordering::SeqCst) {
                 // Nothing will ever fire it: fire it now, so the task does not hang.
                 let mut wakers = Vec::new();
-                timers.wheel.process(far_future(), &mut wakers);
-                drop(timers);
+                wheel.process(far_future(), &mut wakers);
+                drop(wheel);
                 wakers.into_iter().for_each(Waker::wake);
-                return key;
+                return TimerKey { shard, key };
             }
-            (key, self.earlier_than_wait(&timers))
+            (key, wheel.next_deadline())
         };
-        if interrupt {
+        if self.waiting.should_interrupt(next) {
             self.unpark();
         }
-        key
+        TimerKey { shard, key }
     }
 
     /// Moves an armed timer to a new deadline. Returns `false`, doing nothing, if the timer has
     /// fired or was removed (its key is stale): arming it again takes a new insertion.
     pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) -> bool {
-        let (armed, interrupt) = {
-            let mut timers = lock(&self.timers);
-            let armed = timers.wheel.reset(key, deadline);
-            (armed, armed && self.earlier_than_wait(&timers))
+        let (armed, next) = {
+            let mut wheel = lock(&self.wheels[key.shard].0);
+            let armed = wheel.reset(key.key, deadline);
+            (armed, wheel.next_deadline())
         };
-        if interrupt {
+        if armed && self.waiting.should_interrupt(next) {
             self.unpark();
         }
         armed
@@ -310,11 +413,11 @@ impl Driver {
     /// `Ready` if the timer has fired; otherwise makes `cx`'s waker the one it wakes.
     pub(crate) fn poll_timer(&self, key: TimerKey, cx: &Context<'_>) -> Poll<()> {
         let replaced = {
-            let mut timers = lock(&self.timers);
-            if timers.wheel.is_fired(key) {
+            let mut wheel = lock(&self.wheels[key.shard].0);
+            if wheel.is_fired(key.key) {
                 return Poll::Ready(());
             }
-            timers.wheel.update_waker(key, cx.waker())
+            wheel.update_waker(key.key, cx.waker())
         };
         // Dropped outside the lock: dropping a waker can drop a task and the timers it holds.
         drop(replaced);
@@ -324,9 +427,9 @@ impl Driver {
     /// Removes a timer that has not fired (for one that has, this does nothing).
     pub(crate) fn remove_timer(&self, key: TimerKey) {
         let waker = {
-            let mut timers = lock(&self.timers);
-            let waker = timers.wheel.take_waker(key);
-            timers.wheel.remove(key);
+            let mut wheel = lock(&self.wheels[key.shard].0);
+            let waker = wheel.take_waker(key.key);
+            wheel.remove(key.key);
             waker
         };
         drop(waker);
@@ -334,16 +437,7 @@ impl Driver {
 
     #[cfg(test)]
     pub(crate) fn contains_timer(&self, key: TimerKey) -> bool {
-        lock(&self.timers).wheel.contains(key)
-    }
-
-    /// Whether the wheel's next deadline is now earlier than what the driving thread waits for.
-    fn earlier_than_wait(&self, timers: &Timers) -> bool {
-        match (timers.waiting, timers.wheel.next_deadline()) {
-            (Waiting::No, _) | (_, None) => false,
-            (Waiting::Forever, Some(_)) => true,
-            (Waiting::Until(at), Some(next)) => next < at,
-        }
+        lock(&self.wheels[key.shard].0).contains(key.key)
     }
 }
 
@@ -470,5 +564,60 @@ impl TimerHandle {
     #[cfg(test)]
     pub(crate) fn contains(&self, key: TimerKey) -> bool {
         self.bound().contains_timer(key)
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::time::{Duration, Instant};
+
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::WaitState;
+    use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+
+    /// The driving thread computes its wait from a wheel (reduced here to its next deadline)
+    /// while another thread arms an earlier timer in it: either the wait ends by that timer's
+    /// deadline, or the arming thread interrupts it.
+    #[test]
+    fn a_timer_armed_while_the_driver_gets_ready_to_wait_is_not_missed() {
+        for already_armed in [None, Some(5)] {
+            loom::model(move || {
+                let epoch = Instant::now();
+                let at = move |ms| epoch + Duration::from_millis(ms);
+                let shared = Arc::new((
+                    WaitState::new(epoch),
+                    Mutex::new(already_armed.map(at)),
+                    AtomicBool::new(false),
+                ));
+                let armer = {
+                    let shared = shared.clone();
+                    thread::spawn(move || {
+                        let (waiting, wheel, interrupted) = &*shared;
+                        let next = {
+                            let mut wheel = lock(wheel);
+                            let next = wheel.map_or(at(1), |armed| armed.min(at(1)));
+                            *wheel = Some(next);
+                            Some(next)
+                        };
+                        if waiting.should_interrupt(next) {
+                            interrupted.store(true, Ordering::SeqCst);
+                        }
+                    })
+                };
+                let (waiting, wheel, interrupted) = &*shared;
+                waiting.begin();
+                let until = *lock(wheel);
+                waiting.set(until, true);
+                armer.join().unwrap();
+                let ends_by_the_new_timer = until.is_some_and(|until| until <= at(1));
+                assert!(
+                    ends_by_the_new_timer || interrupted.load(Ordering::SeqCst),
+                    "the driver would sleep past the new timer"
+                );
+                waiting.end();
+            });
+        }
     }
 }

@@ -138,7 +138,7 @@ use std::io;
 use std::sync::{Arc, TryLockError};
 use std::time::Duration;
 
-pub(crate) use driver::{Driver, TimerHandle};
+pub(crate) use driver::{Driver, TimerHandle, TimerKey};
 pub(crate) use raw::{AsIo, BorrowedIo};
 pub(crate) use source::{Direction, Source};
 use sys::{Events, Poller, Registration};

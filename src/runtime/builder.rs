@@ -191,7 +191,10 @@ impl Builder {
             return Err(invalid("start_paused needs a current_thread runtime"));
         }
         let num_workers = self.worker_threads.unwrap_or_else(default_worker_threads);
-        let driver = Arc::new(Driver::new()?);
+        let driver = Arc::new(Driver::with_timer_wheels(match self.kind {
+            Kind::MultiThread => num_workers,
+            _ => 1,
+        })?);
         if self.start_paused {
             driver.pause();
         }

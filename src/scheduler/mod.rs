@@ -96,6 +96,22 @@ pub(crate) fn schedule_local(
     })
 }
 
+/// The index of the multi-thread worker this thread runs, if it runs one (of any runtime).
+pub(crate) fn current_worker_index() -> Option<usize> {
+    LOCAL.with(|l| {
+        let ptr = l.get();
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
+        // `LOCAL`); we only read through it on this thread.
+        match unsafe { &(*ptr).kind } {
+            LocalKind::Worker(worker) => Some(worker.index()),
+            LocalKind::Current(_) => None,
+        }
+    })
+}
+
 /// Hands the registry key of a task whose future was just dropped to this thread's worker, if
 /// it is a running worker of runtime `rt`, which removes such keys in batches; `Err` gives the
 /// key back to be removed by the caller.

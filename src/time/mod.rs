@@ -41,7 +41,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::reactor::{timer::TimerKey, TimerHandle};
+use crate::reactor::{TimerHandle, TimerKey};
 
 pub mod error;
 mod interval;

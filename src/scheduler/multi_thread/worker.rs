@@ -126,6 +126,11 @@ impl WorkerLocal {
         }
     }
 
+    /// The index of this worker among its runtime's workers.
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
     /// Whether this thread still runs its worker (it has not handed it off, and the runtime has
     /// not shut its loop down).
     pub(crate) fn is_running(&self) -> bool {
