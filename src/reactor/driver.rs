@@ -38,9 +38,9 @@ pub(crate) struct TimerKey {
 /// One of a driver's timer wheels, alone on its cache lines.
 ///
 /// A multi-thread runtime has one wheel per worker: a worker arms its timers in its own wheel,
-/// so that two workers arming timers at once do not contend for one lock (and one wheel's
-/// memory), and a timer fires into the worker that armed it. The driving thread fires the due
-/// timers of every wheel.
+/// so that two workers arming timers at once do not contend for one lock (nor move one wheel's
+/// memory between their caches). The driving thread fires the due timers of every wheel; other
+/// threads (outside the workers) arm theirs in the first wheel.
 #[repr(align(128))]
 struct WheelShard(Mutex<Wheel>);
 
