@@ -295,14 +295,20 @@ impl Driver {
 
     /// One turn of the loop; the caller holds the driving token.
     fn turn(&self, max_wait: Option<Duration>) {
-        let paused = self.clock.is_paused();
-        let may_wait = max_wait != Some(Duration::ZERO);
-        if may_wait {
-            // Before reading the wheels: see `WaitState`.
-            self.waiting.begin();
+        if max_wait == Some(Duration::ZERO) {
+            // A busy worker's turn: no deadline to compute, and with no I/O source registered
+            // no event to collect, so no system call at all.
+            if self.reactor.has_sources() {
+                let _ = self.reactor.poll(Some(Duration::ZERO));
+            }
+            self.fire_timers();
+            return;
         }
+        let paused = self.clock.is_paused();
+        // Before reading the wheels: see `WaitState`.
+        self.waiting.begin();
         let next = self.next_deadline();
-        if paused && may_wait {
+        if paused {
             if let Some(next) = next {
                 // Paused time and nothing else to do: jump to the next timer, so that a test
                 // sleeping an hour takes no time at all.
@@ -318,10 +324,8 @@ impl Driver {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        if may_wait {
-            self.waiting
-                .set(timeout.map(|t| now + t), timeout != Some(Duration::ZERO));
-        }
+        self.waiting
+            .set(timeout.map(|t| now + t), timeout != Some(Duration::ZERO));
         // An error from the backend (other than an interrupted wait) means the poller itself is
         // broken; the timers below still fire, and the next turn tries again.
         let _ = self.reactor.poll(timeout);

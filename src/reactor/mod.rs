@@ -143,7 +143,7 @@ pub(crate) use raw::{AsIo, BorrowedIo};
 pub(crate) use source::{Direction, Source};
 use sys::{Events, Poller, Registration};
 
-use crate::loom::{lock, AtomicPtr, Mutex, Ordering::Acquire, Ordering::Release};
+use crate::loom::{lock, AtomicPtr, AtomicUsize, Mutex, Ordering::Acquire, Ordering::Release};
 
 /// The I/O driver: a backend poller, the registry of sources, and the dispatch loop.
 pub(crate) struct Reactor {
@@ -156,6 +156,8 @@ pub(crate) struct Reactor {
     dispatching: Mutex<()>,
     /// Sources deregistered while a dispatch was in progress; freed by the next dispatch.
     released: Mutex<Vec<Arc<Source>>>,
+    /// How many sources are registered: with none, a non-blocking turn has no event to collect.
+    sources: AtomicUsize,
 }
 
 impl Reactor {
@@ -167,6 +169,7 @@ impl Reactor {
             events: Mutex::new(Events::new()),
             dispatching: Mutex::new(()),
             released: Mutex::new(Vec::new()),
+            sources: AtomicUsize::new(0),
         })
     }
 
@@ -177,6 +180,8 @@ impl Reactor {
     /// registered, or the system is out of resources.
     pub(crate) fn register(&self, fd: BorrowedIo<'_>) -> io::Result<Arc<Source>> {
         let source = self.registry.insert()?;
+        // Counted before the backend can report its events.
+        self.sources.fetch_add(1, Release);
         match self.poller.add(fd, source.key()) {
             #[cfg(not(windows))]
             Ok(Registration::Registered) => Ok(source),
@@ -191,6 +196,7 @@ impl Reactor {
             }
             Err(error) => {
                 if let Some(slot_ref) = self.registry.remove(&source) {
+                    self.sources.fetch_sub(1, Release);
                     self.release(slot_ref);
                 }
                 Err(error)
@@ -213,9 +219,17 @@ impl Reactor {
         };
         source.clear_wakers();
         if let Some(slot_ref) = self.registry.remove(source) {
+            self.sources.fetch_sub(1, Release);
             self.release(slot_ref);
         }
         result
+    }
+
+    /// Whether any source is registered. A turn that must not block can skip the backend's
+    /// wait when none is: there is no event to collect, and a pending [`Reactor::notify`] stays
+    /// pending for the next wait (which then returns at once).
+    pub(crate) fn has_sources(&self) -> bool {
+        self.sources.load(Acquire) != 0
     }
 
     /// Waits for events (at most `timeout`; `None` waits until an event or [`Reactor::notify`])
@@ -637,7 +651,28 @@ mod tests {
         );
         // The failed attempt's slot was recycled.
         assert_eq!(lock(&reactor.registry.alloc).free.len(), 1);
+        assert!(
+            reactor.has_sources(),
+            "the failed attempt uncounted only itself"
+        );
         reactor.deregister(&first, a.as_fd()).unwrap();
+        assert!(!reactor.has_sources());
+    }
+
+    #[test]
+    fn counts_registered_sources() {
+        let reactor = Reactor::new().unwrap();
+        assert!(!reactor.has_sources());
+        let (a, b) = nonblocking_pair();
+        let first = reactor.register(a.as_fd()).unwrap();
+        let second = reactor.register(b.as_fd()).unwrap();
+        reactor.deregister(&first, a.as_fd()).unwrap();
+        assert!(reactor.has_sources(), "one is left");
+        // Deregistering twice uncounts once.
+        let _ = reactor.deregister(&first, a.as_fd());
+        assert!(reactor.has_sources(), "one is left");
+        reactor.deregister(&second, b.as_fd()).unwrap();
+        assert!(!reactor.has_sources());
     }
 
     #[test]
