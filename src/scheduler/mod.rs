@@ -69,6 +69,17 @@ pub(crate) enum Reason {
     Yielded,
 }
 
+/// Calls `f` with the `Local` of the scheduler this thread drives, or `None` if it drives none.
+#[inline]
+fn with_local<R>(f: impl FnOnce(Option<&Local<'_>>) -> R) -> R {
+    LOCAL.with(|l| {
+        let ptr = l.get();
+        // SAFETY: when non-null, it points to a live `Local` on this thread's stack (invariant
+        // of `LOCAL`), which outlives this call; we only read through it on this thread.
+        f(unsafe { ptr.as_ref() })
+    })
+}
+
 /// Schedules `runnable` through the current thread's `Local` if that thread drives `rt`;
 /// gives the runnable back otherwise.
 #[inline]
@@ -77,17 +88,10 @@ pub(crate) fn schedule_local(
     runnable: Runnable,
     reason: Reason,
 ) -> Result<(), Runnable> {
-    LOCAL.with(|l| {
-        let ptr = l.get();
-        if ptr.is_null() {
+    with_local(|local| {
+        let Some(local) = local.filter(|local| std::ptr::eq(local.rt, rt)) else {
             return Err(runnable);
-        }
-        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
-        // `LOCAL`); we only read through it on this thread.
-        let local = unsafe { &*ptr };
-        if !std::ptr::eq(local.rt, rt) {
-            return Err(runnable);
-        }
+        };
         match &local.kind {
             LocalKind::Worker(worker) => worker.schedule(local.rt, runnable, reason),
             LocalKind::Current(core) => core.schedule(runnable),
@@ -98,17 +102,9 @@ pub(crate) fn schedule_local(
 
 /// The index of the multi-thread worker this thread runs, if it runs one (of any runtime).
 pub(crate) fn current_worker_index() -> Option<usize> {
-    LOCAL.with(|l| {
-        let ptr = l.get();
-        if ptr.is_null() {
-            return None;
-        }
-        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
-        // `LOCAL`); we only read through it on this thread.
-        match unsafe { &(*ptr).kind } {
-            LocalKind::Worker(worker) => Some(worker.index()),
-            LocalKind::Current(_) => None,
-        }
+    with_local(|local| match &local?.kind {
+        LocalKind::Worker(worker) => Some(worker.index()),
+        LocalKind::Current(_) => None,
     })
 }
 
@@ -120,18 +116,12 @@ pub(crate) fn retire_local(
     rt: *const RuntimeInner,
     key: crate::task::registry::EntryKey,
 ) -> Result<(), crate::task::registry::EntryKey> {
-    LOCAL.with(|l| {
-        let ptr = l.get();
-        if ptr.is_null() {
-            return Err(key);
-        }
-        // SAFETY: non-null, so it points to a live `Local` on this thread's stack (invariant of
-        // `LOCAL`); we only read through it on this thread.
-        let local = unsafe { &*ptr };
-        match &local.kind {
-            LocalKind::Worker(worker) if std::ptr::eq(local.rt, rt) => worker.retire(local.rt, key),
-            _ => Err(key),
-        }
+    with_local(|local| match local {
+        Some(Local {
+            rt: local_rt,
+            kind: LocalKind::Worker(worker),
+        }) if std::ptr::eq(*local_rt, rt) => worker.retire(local_rt, key),
+        _ => Err(key),
     })
 }
 
