@@ -25,7 +25,7 @@ async fn main() -> io::Result<()> {
 
     let mut connections = evloop::task::JoinSet::new();
     let mut accepted = 0;
-    while max_connections.map_or(true, |max| accepted < max) {
+    while max_connections.is_none_or(|max| accepted < max) {
         let (stream, peer) = listener.accept().await?;
         accepted += 1;
         connections.spawn(async move {

@@ -258,7 +258,7 @@ impl Inner {
     /// Whether the state is at rest: nothing in flight, nothing read ahead, nothing unreported.
     pub(super) fn is_quiescent(&self) -> bool {
         let nothing_buffered = match &self.state {
-            State::Idle(buf) => buf.as_ref().map_or(true, |buf| buf.unread() == 0),
+            State::Idle(buf) => buf.as_ref().is_none_or(|buf| buf.unread() == 0),
             State::Busy(_) => false,
         };
         nothing_buffered && self.pending_error.is_none()

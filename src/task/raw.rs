@@ -20,7 +20,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::registry::EntryKey;
 use crate::runtime::RuntimeInner;
@@ -75,11 +75,11 @@ pub(crate) struct TaskMeta {
     /// The task's entry in the runtime's registry (`EntryKey::NONE` if it has none), or
     /// [`BLOCKING`] for a task of the blocking pool (which is never registered). Written once,
     /// right after the task is created and before it is first scheduled.
-    entry: AtomicUsize,
+    entry: AtomicU64,
 }
 
 /// The `entry` word of a task that runs on the blocking pool.
-const BLOCKING: usize = usize::MAX - 1;
+const BLOCKING: u64 = u64::MAX - 1;
 
 impl TaskMeta {
     fn new(rt: Arc<RuntimeInner>, placement: Placement) -> TaskMeta {
@@ -89,7 +89,7 @@ impl TaskMeta {
         };
         TaskMeta {
             rt,
-            entry: AtomicUsize::new(entry),
+            entry: AtomicU64::new(entry),
         }
     }
 
