@@ -2,17 +2,24 @@
 //!
 //! All bookkeeping lives in one [`State`] behind a `Mutex`, held only for a
 //! few instructions at a time (never across a wake-up, a thread start is the
-//! one exception). Each idle thread sleeps on its own [`Slot`]; the idle
-//! threads form a stack, and `schedule` pops the most recently idled one and
-//! hands the job straight into its slot, so:
+//! one exception). Jobs wait in one FIFO queue. Each idle thread sleeps on its
+//! own [`Slot`]; the idle threads form a stack. The pool keeps at most one
+//! thread *on its way* to the queue at a time (`State::waking`):
 //!
-//! * a wake-up goes to exactly one thread, which does not touch the shared
-//!   lock again to find its job (no thundering herd on one condition
-//!   variable, no woken thread blocking on the mutex its waker still holds);
-//! * the same few threads, with warm caches, serve a steady stream of jobs,
-//!   and the ones at the bottom of the stack reach their keep-alive and exit;
-//! * a job goes to the queue only when no thread is idle, so the queue and
-//!   the idle stack are never both non-empty: jobs still start in FIFO order.
+//! * `schedule` queues the job and, unless a thread is already on its way,
+//!   wakes the most recently idled thread (or starts one if none is idle);
+//! * a thread that takes a job and leaves others queued calls the next thread
+//!   the same way before it runs its job, so a job that blocks for long never
+//!   holds up the ones behind it for more than a wake-up;
+//! * a thread that finishes a job takes the next queued one without sleeping.
+//!
+//! So a burst of jobs costs one wake-up at a time instead of one per job, the
+//! threads already running serve a steady stream of short jobs back to back
+//! (on a small machine, a few threads with warm caches instead of one thread
+//! per job in flight), a wake-up goes to exactly one thread, which does not
+//! wake the others, and the threads at the bottom of the stack reach their
+//! keep-alive and exit. Measured on 2 cores, reading 10,000 small files from
+//! 64 tasks: 60 ms with one thread woken per job, 43-47 ms this way.
 //!
 //! A thread that shuts the pool down sleeps on `exit_cv` until the threads
 //! are gone.
@@ -145,12 +152,16 @@ struct State<M> {
     /// while an exiting thread runs its stop hook.
     alive: usize,
     /// Slots of the threads waiting for a job, most recently idle last.
+    idle: Vec<Arc<Slot>>,
+    /// Threads woken (or started) that have not yet taken the lock to look at
+    /// the queue.
     ///
     /// # Invariant
-    /// Non-empty only while `queue` is empty: a thread goes idle only after
-    /// finding the queue empty, and `schedule` queues a job only when no
-    /// thread is idle.
-    idle: Vec<Arc<Slot<M>>>,
+    /// While a job is queued, a thread is on its way (this is not 0), or no
+    /// thread is idle and the pool is at its limit (or failed to start a
+    /// thread; the next `schedule` tries again): `schedule` and a thread
+    /// that takes a job and leaves others queued both call `call_one`.
+    waking: usize,
     /// Key given to the next thread in `threads`.
     next_thread: usize,
     /// Join handles of threads started and not yet exited, by key.
@@ -172,6 +183,7 @@ impl<M> Pool<M> {
                     active: 0,
                     alive: 0,
                     idle: Vec::new(),
+                    waking: 0,
                     next_thread: 0,
                     threads: HashMap::new(),
                     last_exited: None,
@@ -269,10 +281,10 @@ impl<M> Pool<M> {
 impl<M: Send + Sync + 'static> Pool<M> {
     /// Queues a job to run on a pool thread.
     ///
-    /// Jobs start in the order they were scheduled. If a thread is idle, the
-    /// most recently idle one is handed the job and woken; otherwise the job
-    /// is queued and a new thread is started unless the pool is at its limit,
-    /// in which case the job waits for a busy thread to finish. If a thread
+    /// Jobs start in the order they were scheduled. Unless a thread is already
+    /// on its way to the queue, the most recently idle thread is woken, or a
+    /// new one is started if none is idle and the pool is below its limit; at
+    /// the limit, the job waits for a busy thread to finish. If a thread
     /// cannot be started the job stays queued, and starting one is tried again
     /// on the next call.
     ///
@@ -286,16 +298,12 @@ impl<M: Send + Sync + 'static> Pool<M> {
             drop(runnable);
             return;
         }
-        if let Some(slot) = state.idle.pop() {
-            // The queue is empty (invariant of `idle`), so this job is the
-            // oldest waiting one. Woken outside the lock.
-            drop(state);
-            slot.hand(Hand::Job(runnable));
-            return;
-        }
         state.queue.push_back(runnable);
-        if state.active < self.inner.max_threads() {
-            self.inner.spawn_thread(&mut state);
+        let woken = self.inner.call_one(&mut state);
+        drop(state);
+        // Woken outside the lock.
+        if let Some(slot) = woken {
+            slot.hand(Hand::Wake);
         }
     }
 }
@@ -351,9 +359,29 @@ impl<M: Send + Sync + 'static> Inner<M> {
         if let Ok(handle) = builder.spawn(move || inner.run(key)) {
             state.next_thread = state.next_thread.wrapping_add(1);
             state.active += 1;
+            state.waking += 1;
             state.alive += 1;
             state.threads.insert(key, handle);
         }
+    }
+
+    /// Makes sure a thread is on its way to the queue, which has just had a job added or has
+    /// jobs left: if none is (`waking` is 0), takes the most recently idle thread off the stack
+    /// (the caller wakes it, outside the lock) or, if none is idle, starts a new one unless the
+    /// pool is at its limit.
+    fn call_one(self: &Arc<Self>, state: &mut State<M>) -> Option<Arc<Slot>> {
+        if state.waking > 0 {
+            // That thread calls the next one if it leaves jobs behind.
+            return None;
+        }
+        if let Some(slot) = state.idle.pop() {
+            state.waking += 1;
+            return Some(slot);
+        }
+        if state.active < self.max_threads() {
+            self.spawn_thread(state);
+        }
+        None
     }
 
     /// Body of every pool thread.
@@ -367,16 +395,26 @@ impl<M: Send + Sync + 'static> Inner<M> {
         }
 
         let slot = Arc::new(Slot::new());
-        let mut next: Option<Runnable<M>> = None;
+        let mut state = self.lock();
+        // Counted as on its way since `spawn_thread`; now it is here.
+        state.waking -= 1;
         let mut state = loop {
-            if let Some(job) = next.take() {
+            if let Some(job) = state.queue.pop_front() {
+                // Jobs left behind get a thread of their own on its way, so
+                // that a long job here does not hold them up.
+                let woken = if state.queue.is_empty() {
+                    None
+                } else {
+                    self.call_one(&mut state)
+                };
+                drop(state);
+                if let Some(other) = woken {
+                    other.hand(Hand::Wake);
+                }
                 // A panicking job is reported through its join handle (or
                 // lost, if nobody holds one); the thread carries on.
                 let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run()));
-            }
-            let mut state = self.lock();
-            if let Some(job) = state.queue.pop_front() {
-                next = Some(job);
+                state = self.lock();
                 continue;
             }
             if state.shutdown {
@@ -387,25 +425,26 @@ impl<M: Send + Sync + 'static> Inner<M> {
 
             // A keep-alive too long to represent means "wait forever".
             let deadline = Instant::now().checked_add(self.config.keep_alive);
-            match slot.wait(deadline) {
-                Some(Hand::Job(job)) => next = Some(job),
-                Some(Hand::Exit) => break self.lock(),
-                Some(Hand::Empty) => unreachable!("`Slot::wait` returns what it was handed"),
+            let hand = match slot.wait(deadline) {
+                Some(hand) => hand,
                 None => {
-                    // Keep-alive over. Leave, unless `schedule` or `shutdown`
-                    // took the slot off the stack meanwhile: then a hand-off
-                    // is on its way and must be honoured.
+                    // Keep-alive over. Leave, unless `call_one` or `shutdown`
+                    // took the slot off the stack meanwhile: then a hand is
+                    // on its way and must be honoured.
                     let mut state = self.lock();
                     if let Some(pos) = state.idle.iter().position(|s| Arc::ptr_eq(s, &slot)) {
                         state.idle.remove(pos);
                         break state;
                     }
                     drop(state);
-                    match slot.wait(None) {
-                        Some(Hand::Job(job)) => next = Some(job),
-                        _ => break self.lock(),
-                    }
+                    slot.wait(None).unwrap_or(Hand::Exit)
                 }
+            };
+            state = self.lock();
+            match hand {
+                Hand::Wake => state.waking -= 1,
+                Hand::Exit => break state,
+                Hand::Empty => unreachable!("`Slot::wait` returns what it was handed"),
             }
         };
 
@@ -436,24 +475,24 @@ impl<M: Send + Sync + 'static> Inner<M> {
 }
 
 /// What an idle thread is handed through its [`Slot`].
-enum Hand<M> {
+enum Hand {
     /// Nothing yet.
     Empty,
-    /// A job to run.
-    Job(Runnable<M>),
+    /// Look at the queue: a job is waiting.
+    Wake,
     /// The pool shut down: exit.
     Exit,
 }
 
 /// Where one idle thread waits: its own lock and condition variable, so that
 /// waking it wakes nobody else.
-struct Slot<M> {
-    hand: Mutex<Hand<M>>,
+struct Slot {
+    hand: Mutex<Hand>,
     cv: Condvar,
 }
 
-impl<M> Slot<M> {
-    fn new() -> Slot<M> {
+impl Slot {
+    fn new() -> Slot {
         Slot {
             hand: Mutex::new(Hand::Empty),
             cv: Condvar::new(),
@@ -463,14 +502,14 @@ impl<M> Slot<M> {
     /// Gives the waiting thread `hand` and wakes it. Called by whoever took
     /// the slot off the idle stack, exactly once per time the thread pushed
     /// it.
-    fn hand(&self, hand: Hand<M>) {
+    fn hand(&self, hand: Hand) {
         *self.hand.lock().unwrap_or_else(PoisonError::into_inner) = hand;
         self.cv.notify_one();
     }
 
     /// Waits until handed something, or until `deadline` (`None` on
     /// timeout); `deadline: None` waits without limit.
-    fn wait(&self, deadline: Option<Instant>) -> Option<Hand<M>> {
+    fn wait(&self, deadline: Option<Instant>) -> Option<Hand> {
         let mut hand = self.hand.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if !matches!(*hand, Hand::Empty) {
@@ -600,6 +639,47 @@ mod tests {
         assert!(high_water.load(Ordering::SeqCst) <= MAX);
         assert!(pool.num_threads() <= MAX);
         assert_eq!(pool.queue_depth(), 0);
+    }
+
+    /// Jobs that each block until all of them run (or [`PATIENCE`] passes):
+    /// each needs a thread of its own, so a job queued behind a blocked one
+    /// must still get one.
+    fn jobs_that_wait_for_each_other(pool: &Arc<TestPool>, n: usize) {
+        let met = Arc::new((Mutex::new(0), Condvar::new()));
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let met = Arc::clone(&met);
+                spawn(pool, move || {
+                    let (count, cv) = &*met;
+                    let mut count = count.lock().unwrap();
+                    *count += 1;
+                    cv.notify_all();
+                    let deadline = Instant::now() + PATIENCE;
+                    while *count < n && Instant::now() < deadline {
+                        count = cv.wait_timeout(count, PATIENCE / 10).unwrap().0;
+                    }
+                    *count >= n
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(
+                block_on(task),
+                Some(true),
+                "every job runs while the others block"
+            );
+        }
+    }
+
+    #[test]
+    fn jobs_queued_behind_blocked_ones_get_threads_of_their_own() {
+        let pool = pool(16, DEFAULT_KEEP_ALIVE);
+        // From cold (every thread newly started), then again with the
+        // threads idle.
+        jobs_that_wait_for_each_other(&pool, 16);
+        wait_until("the threads are idle", || pool.num_idle_threads() == 16);
+        jobs_that_wait_for_each_other(&pool, 16);
+        assert_eq!(pool.num_threads(), 16);
     }
 
     #[test]
