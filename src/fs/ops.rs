@@ -29,7 +29,7 @@ use super::offload::asyncify;
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
-    asyncify(move || std::fs::read(path)).await
+    asyncify(move || crate::reactor::read_whole(&path)).await
 }
 
 /// Reads the whole file at `path` into a string.

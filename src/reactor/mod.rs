@@ -129,6 +129,7 @@ compile_error!(
 );
 
 mod driver;
+mod file;
 pub(crate) mod raw;
 pub(crate) mod source;
 pub(crate) mod timer;
@@ -139,6 +140,7 @@ use std::sync::{Arc, TryLockError};
 use std::time::Duration;
 
 pub(crate) use driver::{Driver, TimerHandle, TimerKey};
+pub(crate) use file::read_whole;
 pub(crate) use raw::{AsIo, BorrowedIo};
 pub(crate) use source::{Direction, Source};
 use sys::{Events, Poller, Registration};
