@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use super::timer::{TimerKey as WheelKey, Wheel};
 use super::Reactor;
-use crate::loom::{lock, AtomicBool, AtomicU64, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering};
 
 /// One timer armed in a driver: the wheel it is in, and its key there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +42,58 @@ pub(crate) struct TimerKey {
 /// memory between their caches). The driving thread fires the due timers of every wheel; other
 /// threads (outside the workers) arm theirs in the first wheel.
 #[repr(align(128))]
-struct WheelShard(Mutex<Wheel>);
+struct WheelShard {
+    wheel: Mutex<Wheel>,
+    /// Whether the wheel held no timer when its lock was last released. A busy worker's turn
+    /// reads it without the lock and skips an empty wheel (and, with every wheel empty, the
+    /// clock): a timer armed meanwhile is not due yet and is fired by a later turn, and a turn
+    /// that waits reads every wheel under its lock.
+    empty: AtomicBool,
+}
+
+impl WheelShard {
+    fn new(now: Instant) -> WheelShard {
+        WheelShard {
+            wheel: Mutex::new(Wheel::new(now)),
+            empty: AtomicBool::new(true),
+        }
+    }
+
+    /// Locks the wheel; releasing the guard records whether it is empty.
+    fn lock(&self) -> WheelGuard<'_> {
+        WheelGuard {
+            wheel: lock(&self.wheel),
+            empty: &self.empty,
+        }
+    }
+}
+
+/// A locked wheel (see [`WheelShard::lock`]).
+struct WheelGuard<'a> {
+    wheel: MutexGuard<'a, Wheel>,
+    empty: &'a AtomicBool,
+}
+
+impl std::ops::Deref for WheelGuard<'_> {
+    type Target = Wheel;
+
+    fn deref(&self) -> &Wheel {
+        &self.wheel
+    }
+}
+
+impl std::ops::DerefMut for WheelGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Wheel {
+        &mut self.wheel
+    }
+}
+
+impl Drop for WheelGuard<'_> {
+    fn drop(&mut self) {
+        // Still under the lock: the guard's fields are dropped after this.
+        self.empty.store(self.wheel.is_empty(), Ordering::Release);
+    }
+}
 
 /// What the driving thread is waiting for, so that arming an earlier timer knows whether to
 /// interrupt its wait.
@@ -195,9 +246,7 @@ impl Driver {
         let now = clock.now();
         Ok(Driver {
             reactor: Arc::new(Reactor::new()?),
-            wheels: (0..wheels.max(1))
-                .map(|_| WheelShard(Mutex::new(Wheel::new(now))))
-                .collect(),
+            wheels: (0..wheels.max(1)).map(|_| WheelShard::new(now)).collect(),
             waiting: WaitState::new(now),
             shut_down: AtomicBool::new(false),
             driving: AtomicBool::new(false),
@@ -301,7 +350,13 @@ impl Driver {
             if self.reactor.has_sources() {
                 let _ = self.reactor.poll(Some(Duration::ZERO));
             }
-            self.fire_timers();
+            if self
+                .wheels
+                .iter()
+                .any(|shard| !shard.empty.load(Ordering::Acquire))
+            {
+                self.fire_timers();
+            }
             return;
         }
         let paused = self.clock.is_paused();
@@ -336,7 +391,7 @@ impl Driver {
     fn next_deadline(&self) -> Option<Instant> {
         self.wheels
             .iter()
-            .filter_map(|shard| lock(&shard.0).next_deadline())
+            .filter_map(|shard| shard.lock().next_deadline())
             .min()
     }
 
@@ -345,7 +400,7 @@ impl Driver {
         let mut due = Vec::new();
         let now = self.clock.now();
         for shard in self.wheels.iter() {
-            lock(&shard.0).process(now, &mut due);
+            shard.lock().process(now, &mut due);
         }
         for waker in due {
             waker.wake();
@@ -361,7 +416,7 @@ impl Driver {
         self.shut_down.store(true, Ordering::SeqCst);
         let mut wakers = Vec::new();
         for shard in self.wheels.iter() {
-            lock(&shard.0).process(far_future(), &mut wakers);
+            shard.lock().process(far_future(), &mut wakers);
         }
         for waker in wakers {
             waker.wake();
@@ -382,7 +437,7 @@ impl Driver {
     pub(crate) fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
         let shard = self.home_wheel();
         let (key, next) = {
-            let mut wheel = lock(&self.wheels[shard].0);
+            let mut wheel = self.wheels[shard].lock();
             let key = wheel.insert(deadline, waker.clone());
             if self.shut_down.load(Ordering::SeqCst) {
                 // Nothing will ever fire it: fire it now, so the task does not hang.
@@ -404,7 +459,7 @@ impl Driver {
     /// fired or was removed (its key is stale): arming it again takes a new insertion.
     pub(crate) fn reset_timer(&self, key: TimerKey, deadline: Instant) -> bool {
         let (armed, next) = {
-            let mut wheel = lock(&self.wheels[key.shard].0);
+            let mut wheel = self.wheels[key.shard].lock();
             let armed = wheel.reset(key.key, deadline);
             (armed, wheel.next_deadline())
         };
@@ -417,7 +472,7 @@ impl Driver {
     /// `Ready` if the timer has fired; otherwise makes `cx`'s waker the one it wakes.
     pub(crate) fn poll_timer(&self, key: TimerKey, cx: &Context<'_>) -> Poll<()> {
         let replaced = {
-            let mut wheel = lock(&self.wheels[key.shard].0);
+            let mut wheel = self.wheels[key.shard].lock();
             if wheel.is_fired(key.key) {
                 return Poll::Ready(());
             }
@@ -431,7 +486,7 @@ impl Driver {
     /// Removes a timer that has not fired (for one that has, this does nothing).
     pub(crate) fn remove_timer(&self, key: TimerKey) {
         let waker = {
-            let mut wheel = lock(&self.wheels[key.shard].0);
+            let mut wheel = self.wheels[key.shard].lock();
             let waker = wheel.take_waker(key.key);
             wheel.remove(key.key);
             waker
@@ -441,7 +496,7 @@ impl Driver {
 
     #[cfg(test)]
     pub(crate) fn contains_timer(&self, key: TimerKey) -> bool {
-        lock(&self.wheels[key.shard].0).contains(key.key)
+        self.wheels[key.shard].lock().contains(key.key)
     }
 }
 
