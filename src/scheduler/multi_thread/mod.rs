@@ -13,7 +13,9 @@
 //!
 //! # Where a worker looks for work, in order
 //! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, the injector first (so remote work is never starved
-//!    by a busy local queue).
+//!    by a busy local queue); if it is empty, a look at a random sibling's local queue, taking
+//!    half the difference if it is much longer than this one's (a worker busy with a few tasks
+//!    that yield never runs dry, so it would never steal).
 //! 2. Its LIFO slot, then its local queue.
 //! 3. The injector, taking up to `INJECTOR_BATCH` runnables at once.
 //! 4. Stealing: becomes *searching* (at most half of the workers search at once), then visits the

@@ -15,10 +15,12 @@ use crate::task::raw::Runnable;
 
 /// Capacity of each worker's local queue.
 ///
-/// Large enough to absorb a burst of spawns without touching the shared injector. Tiny under
-/// loom so that the model explores the overflow and steal paths.
+/// Large enough to absorb a burst of spawns without touching the shared injector, and to hold a
+/// worker's share of a thousand tasks that keep yielding (with 256, most of those yields spilled
+/// into the injector, which every worker contends for). 16 KiB per worker. Tiny under loom so
+/// that the model explores the overflow and steal paths.
 #[cfg(not(loom))]
-pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 1024;
 #[cfg(loom)]
 pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 4;
 
@@ -71,10 +73,18 @@ pub(crate) fn push_unbounded<T>(queue: &ConcurrentQueue<T>, value: T) {
 /// Steals half of `victim`'s runnables (rounded up) into `dest`, returning one of them to run
 /// now, or `None` if the victim was empty.
 pub(crate) fn steal_half<T>(victim: &ConcurrentQueue<T>, dest: &ConcurrentQueue<T>) -> Option<T> {
-    let count = victim.len().div_ceil(2);
+    steal(victim, dest, victim.len().div_ceil(2))
+}
+
+/// Steals up to `count` (at least one) of `victim`'s runnables into `dest`, returning one of
+/// them to run now, or `None` if the victim was empty.
+pub(crate) fn steal<T>(
+    victim: &ConcurrentQueue<T>,
+    dest: &ConcurrentQueue<T>,
+    count: usize,
+) -> Option<T> {
     let first = victim.pop().ok()?;
-    // `dest` belongs to the thief, which was out of work, so there is room; if the victim shrank
-    // meanwhile, stop early.
+    // Only as many as `dest` has room for; if the victim shrank meanwhile, stop early.
     for _ in 1..count.min(dest.capacity().unwrap_or(usize::MAX) - dest.len()) {
         match victim.pop() {
             Ok(r) => {

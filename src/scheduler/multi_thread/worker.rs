@@ -34,6 +34,11 @@ pub(crate) struct WorkerLocal {
 /// allocation stays alive (the registry holds a waker to it): at most this many per worker.
 const RETIRE_BATCH: usize = 64;
 
+/// How much longer than its own a sibling's local queue must be before a busy worker takes
+/// some of it (see `Worker::balance`): enough that two workers with similar loads do not trade
+/// tasks back and forth.
+const BALANCE_MIN: usize = 16;
+
 /// What this thread is to worker slot `index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LocalState {
@@ -259,7 +264,7 @@ impl Worker<'_> {
             self.shared.driver.poll_ready();
         }
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Ok(task) = self.shared.injector.pop() {
+            if let Some(task) = self.shared.injector.pop().ok().or_else(|| self.balance()) {
                 self.lifo_polls = 0;
                 return Some(task);
             }
@@ -289,6 +294,29 @@ impl Worker<'_> {
             &self.me.local,
             fair_share.min(INJECTOR_BATCH),
         )
+    }
+
+    /// Evens out the local queues of a busy worker and a sibling (step 1 of the search order,
+    /// when the injector is empty): if a randomly chosen sibling's queue is longer than this
+    /// worker's by more than [`BALANCE_MIN`], takes half the difference.
+    ///
+    /// Stealing proper happens only once a worker's queue runs dry, and a worker kept busy by a
+    /// few tasks that yield (or wake each other) never runs dry: without this, a sibling that
+    /// got most of a burst of spawns would run them alone to the end.
+    fn balance(&mut self) -> Option<Runnable> {
+        let n = self.shared.workers.len();
+        if n < 2 {
+            return None;
+        }
+        let offset = 1 + self.next_rand() as usize % (n - 1);
+        let victim = &self.shared.workers[(self.index + offset) % n].local;
+        let (theirs, mine) = (victim.len(), self.me.local.len());
+        if theirs <= mine + BALANCE_MIN {
+            return None;
+        }
+        let task = queue::steal(victim, &self.me.local, (theirs - mine) / 2)?;
+        WorkerMetrics::bump(&self.me.metrics.steals, 1);
+        Some(task)
     }
 
     /// Steps 4 and 5 of the search order: steal, then the injector again.
@@ -382,6 +410,70 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use crate::runtime::Builder;
+
+    /// A worker kept busy by one task that keeps yielding never runs out of work, so it never
+    /// steals; its sibling, which then gets a burst of spawns, must still not run them all
+    /// alone: the busy worker takes part of the longer queue (`Worker::balance`).
+    #[test]
+    fn a_busy_worker_takes_a_share_of_a_siblings_longer_queue() {
+        use std::collections::{HashMap, HashSet};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
+
+        const TASKS: usize = 100;
+        let rt = Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        // Which tasks each worker thread has polled.
+        let seen: Arc<Mutex<HashMap<std::thread::ThreadId, HashSet<usize>>>> = Arc::default();
+        let yielder = {
+            let (stop, seen) = (stop.clone(), seen.clone());
+            move |id: usize| {
+                let (stop, seen) = (stop.clone(), seen.clone());
+                async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let me = std::thread::current().id();
+                        seen.lock().unwrap().entry(me).or_default().insert(id);
+                        crate::task::yield_now().await;
+                    }
+                }
+            }
+        };
+        let first = rt.spawn(yielder(0));
+        // Once the first yielder runs, its worker is busy with it for good. The root task below
+        // goes to whichever worker takes it from the injector: when that is the other one, the
+        // hundred tasks it spawns land on a queue that the first worker, never running dry,
+        // would not steal from.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while seen.lock().unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "the first task never ran");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (stop2, seen2) = (stop.clone(), seen.clone());
+        let root = rt.spawn(async move {
+            let handles: Vec<_> = (1..=TASKS).map(|id| crate::spawn(yielder(id))).collect();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let shares: Vec<usize> = seen2.lock().unwrap().values().map(HashSet::len).collect();
+                if shares.len() == 2 && shares.iter().all(|&n| n > TASKS / 5) {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "tasks polled by each worker after 10 s: {shares:?}"
+                );
+                crate::task::yield_now().await;
+            }
+            stop2.store(true, Ordering::Relaxed);
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+        rt.block_on(root).unwrap();
+        rt.block_on(first).unwrap();
+    }
 
     /// Workers remove finished tasks' entries in batches; once they have nothing left to run
     /// (they park), no entry of a finished task may remain, however few finished since the last
