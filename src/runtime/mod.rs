@@ -1,7 +1,7 @@
 //! The runtime: [`Builder`], [`Runtime`], [`Handle`] and [`RuntimeMetrics`].
 //!
-//! A runtime owns a scheduler (multi-thread or current-thread, see [`crate::scheduler`]) and a
-//! blocking pool. Threads find "their" runtime through a thread-local [`Handle`] (see
+//! A runtime owns a scheduler (multi-thread or current-thread: the crate's `scheduler` module)
+//! and a blocking pool. Threads find "their" runtime through a thread-local [`Handle`] (see
 //! [`Handle::current`]), which is what `evloop::spawn` uses.
 //!
 //! # Shutdown, in order

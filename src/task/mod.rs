@@ -3,7 +3,7 @@
 //! futures.
 //!
 //! A task is an [`async-task`](https://docs.rs/async-task) task: one allocation holding the
-//! future, its state word and a [`TaskMeta`](raw::TaskMeta) header. Spawning creates it and pushes
+//! future, its state word and a `TaskMeta` header. Spawning creates it and pushes
 //! it onto a run queue; waking it pushes it again; a worker pops it and polls it. A
 //! [`LocalSet`]'s tasks are the same, with a smaller header and the set's own queue (see
 //! `local.rs`).

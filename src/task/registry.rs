@@ -56,7 +56,7 @@ struct Shard {
 /// about as many tables per shard as it has kinds of tasks (a few, to a few hundred).
 struct Table {
     vtable: &'static RawWakerVTable,
-    /// The data pointers of the wakers registered here; [`VACANT`] marks a free slot.
+    /// The data pointers of the wakers registered here; [`vacant`] marks a free slot.
     ///
     /// # Invariant
     /// Each other value, with `vtable`, is a waker whose ownership the table took in `insert`
