@@ -11,12 +11,13 @@ use std::path::Path;
 /// 107 ms this way.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
+    use rustix::io::Errno;
 
     /// Files at least this large get their buffer faulted in up front.
     const PREFAULT_MIN: usize = 1 << 20;
 
-    let mut file = std::fs::File::open(path)?;
+    let out_of_memory = |_| io::Error::from(io::ErrorKind::OutOfMemory);
+    let file = std::fs::File::open(path)?;
     // As std: a file whose size cannot be read is read without a size hint.
     let hint = file
         .metadata()
@@ -24,8 +25,7 @@ pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
         .and_then(|m| usize::try_from(m.len()).ok())
         .unwrap_or(0);
     let mut buf: Vec<u8> = Vec::new();
-    buf.try_reserve_exact(hint)
-        .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    buf.try_reserve_exact(hint).map_err(out_of_memory)?;
     if hint >= PREFAULT_MIN {
         prefault_spare(&mut buf);
     }
@@ -34,18 +34,15 @@ pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
             // Full: at the end of the file (the common case, answered by a read of 0 into a
             // small probe, as std does), or the file is larger than it said.
             let mut probe = [0u8; 32];
-            let n = loop {
-                match file.read(&mut probe) {
-                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                    other => break other?,
+            match rustix::io::read(&file, &mut probe) {
+                Ok(0) => return Ok(buf),
+                Ok(n) => {
+                    buf.try_reserve(n.max(8 * 1024)).map_err(out_of_memory)?;
+                    buf.extend_from_slice(&probe[..n]);
                 }
-            };
-            if n == 0 {
-                return Ok(buf);
+                Err(Errno::INTR) => {}
+                Err(err) => return Err(err.into()),
             }
-            buf.try_reserve(n.max(8 * 1024))
-                .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
-            buf.extend_from_slice(&probe[..n]);
             continue;
         }
         match rustix::io::read(&file, buf.spare_capacity_mut()) {
@@ -57,7 +54,7 @@ pub(crate) fn read_whole(path: &Path) -> io::Result<Vec<u8>> {
                 // capacity, which directly follow the initialised part.
                 unsafe { buf.set_len(len) };
             }
-            Err(rustix::io::Errno::INTR) => {}
+            Err(Errno::INTR) => {}
             Err(err) => return Err(err.into()),
         }
     }
