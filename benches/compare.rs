@@ -28,8 +28,9 @@
 //! `blocking` pool (what `async-fs` does) for smol. evloop and smol streams
 //! are driven through the `futures-io` traits, tokio's through its own.
 //! `http_hello` serves hyper 1.x on each peer's streams, through hyper-util's
-//! `TokioIo` for tokio and one small `futures-io` adapter (`peers/hyper_io.rs`)
-//! shared by evloop and smol; its load generator is a set of plain threads
+//! `TokioIo` for tokio and `evloop::compat::hyper::HyperIo` (trait glue over
+//! any `futures-io` stream, what an evloop user writes) for both evloop and
+//! smol; its load generator is a set of plain threads
 //! with blocking sockets, outside every runtime.
 //!
 //! **Workloads.** Each workload is written once, as a function generic over the

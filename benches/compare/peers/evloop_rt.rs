@@ -142,10 +142,10 @@ impl Runtime for EvloopRt {
         stream.write_all(buf)
     }
 
-    type HyperIo = super::hyper_io::FuturesIo<Self::Stream>;
+    type HyperIo = evloop::compat::hyper::HyperIo<Self::Stream>;
 
     fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
-        super::hyper_io::FuturesIo(stream)
+        evloop::compat::hyper::HyperIo::new(stream)
     }
 
     fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static {

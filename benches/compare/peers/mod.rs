@@ -3,7 +3,6 @@
 //! [`Peer`] lists them in the order in which every measured round runs them.
 
 mod evloop_rt;
-mod hyper_io;
 mod smol_rt;
 mod tokio_rt;
 

@@ -222,10 +222,12 @@ impl Runtime for SmolRt {
         stream.write_all(buf)
     }
 
-    type HyperIo = super::hyper_io::FuturesIo<Self::Stream>;
+    // The same runtime-neutral `futures-io` adapter as evloop's peer: `HyperIo` is trait glue
+    // only and works on any `futures-io` stream, `async_net`'s included.
+    type HyperIo = evloop::compat::hyper::HyperIo<Self::Stream>;
 
     fn hyper_io(stream: Self::Stream) -> Self::HyperIo {
-        super::hyper_io::FuturesIo(stream)
+        evloop::compat::hyper::HyperIo::new(stream)
     }
 
     fn read_file(path: PathBuf) -> impl Future<Output = io::Result<Vec<u8>>> + Send + 'static {

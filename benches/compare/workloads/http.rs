@@ -6,8 +6,9 @@
 //! `hyper::server::conn::http1` (no timer configured, so no header-read
 //! timeout), answering every request with a 13-byte `Hello, World!`. Each
 //! peer only supplies the glue between its stream and hyper's I/O traits
-//! ([`Runtime::hyper_io`]): hyper-util's `TokioIo` for tokio, the
-//! `futures-io` adapter in `peers/hyper_io.rs` for evloop and smol.
+//! ([`Runtime::hyper_io`]): hyper-util's `TokioIo` for tokio,
+//! `evloop::compat::hyper::HyperIo` (runtime-neutral, over any `futures-io`
+//! stream) for evloop and smol alike.
 //!
 //! The load generator runs on plain threads with blocking sockets, so it
 //! takes no part in any runtime: one thread per connection, each sending

@@ -12,12 +12,40 @@ use std::task::{ready, Context, Poll};
 
 use hyper::rt::ReadBufCursor;
 
-/// Most bytes handed to the reader in one `poll_read`: 64 KiB.
+/// Most bytes handed to the reader in one `poll_read`: 64 KiB, what one system call
+/// typically returns anyway.
+const MAX_READ: usize = 64 * 1024;
+
+/// Fewest bytes handed to the reader in one `poll_read` (unless hyper offers fewer): 1 KiB.
+const MIN_READ: usize = 1024;
+
+/// What the first `poll_read` hands over: 8 KiB, hyper's own first read buffer.
+const FIRST_READ: usize = 8 * 1024;
+
+/// The size of the next read window after a read of `n` bytes into a window of `window` bytes
+/// of which `want` were handed over (`want < window` when hyper offered less).
 ///
 /// hyper hands over a buffer whose unfilled part is uninitialized at every call, and a
-/// `futures-io` reader needs it initialized, so each call zeroes what it hands over. A 64 KiB
-/// cap bounds that cost by what one system call typically returns anyway.
-const MAX_READ: usize = 64 * 1024;
+/// `futures-io` reader needs it initialized, so each call zeroes what it hands over, even when
+/// the reader then has nothing to read. The window keeps that cost near the size of the reads
+/// the stream actually makes: it doubles when a read filled it (there may be more waiting) and
+/// halves when a read used less than a quarter of it, between [`MIN_READ`] and [`MAX_READ`].
+/// A small request on a keep-alive connection then costs a 1 KiB zeroing instead of 8 KiB or
+/// more, twice per request (the read, and the poll that finds nothing); a bulk transfer reaches
+/// full-size reads after a few calls.
+fn next_window(window: usize, want: usize, n: usize) -> usize {
+    if n == want {
+        if want == window {
+            (window * 2).min(MAX_READ)
+        } else {
+            window
+        }
+    } else if n < window / 4 {
+        (window / 2).max(MIN_READ)
+    } else {
+        window
+    }
+}
 
 pin_project_lite::pin_project! {
     /// Adapts an I/O object between the `futures-io` traits and hyper's
@@ -34,13 +62,18 @@ pin_project_lite::pin_project! {
     pub struct HyperIo<T> {
         #[pin]
         inner: T,
+        // Bytes the next `rt::Read::poll_read` hands to `inner`; see `next_window`.
+        read_window: usize,
     }
 }
 
 impl<T> HyperIo<T> {
     /// Wraps `inner`.
     pub fn new(inner: T) -> HyperIo<T> {
-        HyperIo { inner }
+        HyperIo {
+            inner,
+            read_window: FIRST_READ,
+        }
     }
 
     /// The wrapped object.
@@ -72,9 +105,10 @@ impl<T: futures_io::AsyncRead> hyper::rt::Read for HyperIo<T> {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let want = buf.remaining().min(MAX_READ);
+        let this = self.project();
+        let want = buf.remaining().min(*this.read_window);
         let unfilled = buf.initialize_unfilled_to(want);
-        let n = ready!(self.project().inner.poll_read(cx, unfilled))?;
+        let n = ready!(this.inner.poll_read(cx, unfilled))?;
         if n > want {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -85,6 +119,7 @@ impl<T: futures_io::AsyncRead> hyper::rt::Read for HyperIo<T> {
         // and the reader cannot de-initialize a `&mut [u8]`; `n <= want` was checked above, so
         // the `n` bytes marked filled are initialized, which is `advance`'s requirement.
         unsafe { buf.advance(n) };
+        *this.read_window = next_window(*this.read_window, want, n);
         Poll::Ready(Ok(()))
     }
 }
@@ -160,5 +195,106 @@ impl<T: hyper::rt::Write> futures_io::AsyncWrite for HyperIo<T> {
     /// Shuts the writer down (hyper's name for closing).
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::io;
+    use std::mem::MaybeUninit;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use hyper::rt::{Read, ReadBuf};
+
+    use super::{next_window, HyperIo, FIRST_READ, MAX_READ, MIN_READ};
+
+    /// A `futures-io` reader that gives at most `chunk` bytes per call of what is left of `data`,
+    /// counting its calls.
+    struct Chunked {
+        data: Vec<u8>,
+        at: usize,
+        chunk: usize,
+        calls: usize,
+    }
+
+    impl futures_io::AsyncRead for Chunked {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            self.calls += 1;
+            let n = buf.len().min(self.chunk).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    /// Reads `io` to its end through hyper's `rt::Read`, into uninitialized buffers of `offer`
+    /// bytes, as hyper does.
+    fn read_all(io: &mut HyperIo<Chunked>, offer: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut storage = vec![MaybeUninit::<u8>::uninit(); offer];
+        loop {
+            let mut buf = ReadBuf::uninit(&mut storage);
+            let polled = futures_lite::future::block_on(poll_fn(|cx| {
+                Poll::Ready(Pin::new(&mut *io).poll_read(cx, buf.unfilled()))
+            }));
+            match polled {
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return out,
+                Poll::Ready(Ok(())) => out.extend_from_slice(buf.filled()),
+                other => panic!("read failed: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_window_doubles_on_full_reads_and_halves_on_small_ones() {
+        assert_eq!(
+            next_window(FIRST_READ, FIRST_READ, FIRST_READ),
+            2 * FIRST_READ
+        );
+        assert_eq!(next_window(MAX_READ, MAX_READ, MAX_READ), MAX_READ);
+        // hyper offered less than the window: a full read of that says nothing about the window.
+        assert_eq!(next_window(FIRST_READ, 100, 100), FIRST_READ);
+        assert_eq!(next_window(FIRST_READ, FIRST_READ, 64), FIRST_READ / 2);
+        assert_eq!(next_window(MIN_READ, MIN_READ, 1), MIN_READ);
+        // A read of a quarter or more keeps the window.
+        assert_eq!(
+            next_window(FIRST_READ, FIRST_READ, FIRST_READ / 4),
+            FIRST_READ
+        );
+    }
+
+    #[test]
+    fn a_bulk_stream_reaches_full_size_reads_and_loses_no_byte() {
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut io = HyperIo::new(Chunked {
+            data: data.clone(),
+            at: 0,
+            chunk: usize::MAX,
+            calls: 0,
+        });
+        let read = read_all(&mut io, 256 * 1024);
+        assert_eq!(read, data);
+        // Reads of 8, 16 and 32 KiB, then 14 of 64 KiB and the last 25 KiB, and one at the end
+        // of the stream.
+        assert_eq!(io.get_ref().calls, 19);
+    }
+
+    #[test]
+    fn small_messages_shrink_the_window_to_its_floor() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 13) as u8).collect();
+        let mut io = HyperIo::new(Chunked {
+            data: data.clone(),
+            at: 0,
+            chunk: 60,
+            calls: 0,
+        });
+        assert_eq!(read_all(&mut io, 16 * 1024), data);
+        assert_eq!(io.read_window, MIN_READ);
     }
 }
