@@ -58,6 +58,10 @@ pin_project_lite::pin_project! {
     ///   implements `futures_io::AsyncRead`/`AsyncWrite`.
     ///
     /// Closing and shutting down map to each other.
+    ///
+    /// Reading for hyper, each call hands the `futures-io` reader a zeroed window of hyper's
+    /// buffer that follows the sizes of the stream's reads (8 KiB first, then between 1 KiB
+    /// and 64 KiB), so that small requests do not pay for zeroing a large buffer.
     #[derive(Debug)]
     pub struct HyperIo<T> {
         #[pin]
