@@ -172,8 +172,9 @@ fn two_workers_take_all_work() {
                             is_searching = false;
                             continue;
                         }
+                        // Parked, the worker is not searching; the wait below sets the flag
+                        // again when a notification takes it off the sleepers list.
                         let was_last = idle.transition_worker_to_parked(index, is_searching);
-                        is_searching = false;
                         if was_last && !queue.is_empty() {
                             if let Some(i) = idle.worker_to_notify() {
                                 parkers[i].unpark();
