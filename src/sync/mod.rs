@@ -15,6 +15,7 @@
 //! | [`Semaphore`] | a pool of permits, with owned permits for spawned tasks |
 //! | [`Notify`] | wake one task or all tasks, the building block for the rest |
 //! | [`Barrier`] | let `n` tasks wait for each other |
+//! | [`OnceCell`] | a value set once, by the first task to get there (possibly asynchronously) |
 //!
 //! # Fairness and cancellation
 //! Every waiting operation queues in FIFO order: [`Mutex::lock`], [`RwLock::read`] /
@@ -58,7 +59,7 @@
 //! # });
 //! ```
 
-mod atomic_waker;
+pub(crate) mod atomic_waker;
 mod barrier;
 pub(crate) mod batch_semaphore;
 mod cell;
@@ -66,6 +67,7 @@ mod cell;
 mod loom_support;
 mod mutex;
 mod notify;
+mod once_cell;
 mod rwlock;
 mod semaphore;
 mod wait_list;
@@ -79,6 +81,7 @@ pub use barrier::{Barrier, BarrierWaitResult};
 pub use batch_semaphore::{AcquireError, TryAcquireError};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify, OwnedNotified};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
