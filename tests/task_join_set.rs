@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use evloop::task::{yield_now, JoinSet};
-use util::{assert_cancelled, expect_panic, oneshot, track_drop, CountDown, DropCounter};
+use util::{
+    assert_cancelled, expect_panic, oneshot, track_drop, yield_until, CountDown, DropCounter,
+};
 
 /// Spawns `n` tasks that wait forever, each with a drop token; waits until all have started.
 async fn fill_with_pending(set: &mut JoinSet<()>, drops: &DropCounter, n: usize) {
@@ -278,4 +280,184 @@ rt_test! {
             assert_eq!(sum, 1_999 * 2_000 / 2);
         });
     }
+}
+
+rt_test! {
+    /// An `AbortHandle` from `spawn` ends that task alone: the set reports it cancelled, its
+    /// future has been dropped by then, and the other tasks finish normally.
+    fn abort_handle_cancels_one_task(rt) {
+        let drops = DropCounter::new();
+        let counter = drops.clone();
+        rt.block_on(async move {
+            let mut set = JoinSet::new();
+            let stuck = set.spawn(track_drop(counter.token(), std::future::pending::<u32>()));
+            let (tx, rx) = oneshot::<()>();
+            let normal = set.spawn(async move {
+                rx.await.unwrap();
+                7
+            });
+            assert_ne!(stuck.id(), normal.id());
+            assert!(!stuck.is_finished());
+            stuck.abort();
+            let first = set.join_next_with_id().await.expect("two tasks are left");
+            let err = first.unwrap_err();
+            assert!(err.is_cancelled(), "{err}");
+            assert_eq!(err.id(), stuck.id());
+            counter.assert(1, "the aborted future is dropped before the set reports it");
+            assert!(stuck.is_finished());
+            assert!(!normal.is_finished());
+            tx.send(());
+            let (id, value) = set.join_next_with_id().await.expect("one task is left").unwrap();
+            assert_eq!((id, value), (normal.id(), 7));
+            assert!(normal.is_finished());
+            assert!(set.join_next().await.is_none());
+        });
+        drops.assert(1, "after the runtime ran");
+    }
+
+    /// Aborting a task that has finished changes nothing: its output is still joined.
+    fn abort_handle_after_completion_keeps_the_output(rt) {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            let handle = set.spawn(async { 5u8 });
+            yield_until(|| handle.is_finished()).await;
+            handle.abort();
+            handle.clone().abort();
+            assert_eq!(set.join_next().await.unwrap().unwrap(), 5);
+        });
+    }
+
+    /// An abort racing the task's own wake-ups on other workers still ends every task, each
+    /// either with its output or cancelled, and nothing hangs.
+    fn aborts_racing_running_tasks(rt) {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            let mut handles = Vec::new();
+            for i in 0..200u32 {
+                handles.push(set.spawn(async move {
+                    for _ in 0..(i % 7) {
+                        yield_now().await;
+                    }
+                    i
+                }));
+            }
+            for handle in handles.iter().step_by(2) {
+                handle.abort();
+            }
+            let (mut done, mut cancelled) = (0, 0);
+            while let Some(result) = set.join_next().await {
+                match result {
+                    Ok(i) => {
+                        done += 1;
+                        assert!(i < 200);
+                    }
+                    Err(err) => {
+                        assert!(err.is_cancelled(), "{err}");
+                        cancelled += 1;
+                    }
+                }
+            }
+            assert_eq!(done + cancelled, 200);
+            assert!(cancelled <= 100, "only the aborted half can be cancelled");
+            assert!(handles.iter().all(|h| h.is_finished()));
+        });
+    }
+
+    /// `try_join_next` never waits: `None` while nothing has finished, the result once a task
+    /// has.
+    fn try_join_next_does_not_wait(rt) {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            assert!(set.try_join_next().is_none(), "empty set");
+            let (tx, rx) = oneshot::<()>();
+            let handle = set.spawn(async move {
+                rx.await.unwrap();
+                3u32
+            });
+            assert!(set.try_join_next().is_none(), "nothing finished yet");
+            assert_eq!(set.len(), 1);
+            tx.send(());
+            yield_until(|| handle.is_finished()).await;
+            let mut result = None;
+            while result.is_none() {
+                // The notice comes a moment before the output is stored.
+                result = set.try_join_next_with_id();
+                yield_now().await;
+            }
+            assert_eq!(result.unwrap().unwrap(), (handle.id(), 3));
+            assert!(set.is_empty());
+            assert!(set.try_join_next().is_none());
+        });
+    }
+
+    /// `collect`, `extend` and `join_all`: every output, in completion order.
+    fn collect_extend_and_join_all(rt) {
+        rt.block_on(async {
+            let mut set: JoinSet<u32> = (0..10u32).map(|i| async move { i }).collect();
+            set.extend((10..20u32).map(|i| async move { i }));
+            assert_eq!(set.len(), 20);
+            let mut all = set.join_all().await;
+            all.sort_unstable();
+            assert_eq!(all, (0..20).collect::<Vec<_>>());
+        });
+    }
+
+    /// `join_all` resumes a task's panic in the caller.
+    fn join_all_resumes_a_panic(rt) {
+        let caught = rt.block_on(async {
+            let mut set = JoinSet::new();
+            set.spawn(async { 1u8 });
+            set.spawn(async { panic!("member failed") });
+            futures_lite::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(set.join_all()))
+                .await
+        });
+        let payload = caught.expect_err("join_all must panic");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"member failed"));
+    }
+}
+
+/// A blocking closure aborted before it starts never runs; the set reports it cancelled.
+#[test]
+fn spawn_blocking_aborted_before_it_starts_does_not_run() {
+    util::with_watchdog(|| {
+        let rt = evloop::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let ran2 = ran.clone();
+        rt.block_on(async move {
+            let mut set = JoinSet::new();
+            let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+            let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+            // Occupies the pool's only thread until released.
+            set.spawn_blocking(move || {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                1u32
+            });
+            started_rx.recv().unwrap();
+            let queued = set.spawn_blocking(move || {
+                ran2.fetch_add(1, Ordering::SeqCst);
+                2u32
+            });
+            queued.abort();
+            release_tx.send(()).unwrap();
+            let mut outputs = Vec::new();
+            let mut cancelled = 0;
+            while let Some(result) = set.join_next().await {
+                match result {
+                    Ok(v) => outputs.push(v),
+                    Err(err) => {
+                        assert!(err.is_cancelled(), "{err}");
+                        cancelled += 1;
+                    }
+                }
+            }
+            assert_eq!((outputs, cancelled), (vec![1], 1));
+            assert!(queued.is_finished());
+        });
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "the aborted closure ran");
+    });
 }

@@ -1,6 +1,6 @@
-//! Asynchronous tasks: [`spawn`], [`JoinHandle`], [`JoinSet`], [`yield_now`],
-//! [`spawn_blocking`], [`block_in_place`], and [`spawn_local`] on a [`LocalSet`] for `!Send`
-//! futures.
+//! Asynchronous tasks: [`spawn`], [`JoinHandle`], [`JoinSet`] (with an [`AbortHandle`] per
+//! task), [`yield_now`], [`spawn_blocking`], [`block_in_place`], and [`spawn_local`] on a
+//! [`LocalSet`] for `!Send` futures.
 //!
 //! A task is an [`async-task`](https://docs.rs/async-task) task: one allocation holding the
 //! future, its state word and a `TaskMeta` header. Spawning creates it and pushes
@@ -21,7 +21,7 @@ use std::future::Future;
 
 pub use block_in_place::block_in_place;
 pub use join::{JoinError, JoinHandle};
-pub use join_set::JoinSet;
+pub use join_set::{AbortHandle, JoinSet};
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use raw::Id;
 pub(crate) use raw::TaskMeta;
