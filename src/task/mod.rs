@@ -20,6 +20,7 @@ mod yield_now;
 use std::future::Future;
 
 pub use block_in_place::block_in_place;
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join::{JoinError, JoinHandle};
 pub use join_set::{AbortHandle, JoinSet};
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
