@@ -37,7 +37,7 @@ use std::task::{Context, Poll, Waker};
 use concurrent_queue::ConcurrentQueue;
 
 use super::coop;
-use super::raw::Output;
+use super::raw::{Id, IdGuard, Output};
 use super::JoinHandle;
 use crate::runtime::Runtime;
 
@@ -130,10 +130,11 @@ impl LocalContext {
         let (runnable, task) = async_task::Builder::new()
             .metadata(LocalMeta { _id: 0 })
             .spawn_local(
-                move |_: &LocalMeta| LocalFuture {
+                move |meta: &LocalMeta| LocalFuture {
                     future: ManuallyDrop::new(future),
                     context,
                     slot,
+                    id: Id::of(meta),
                 },
                 move |runnable| shared.schedule(runnable),
             );
@@ -188,12 +189,15 @@ struct LocalFuture<F> {
     /// The task's entry in the set's `tasks`; `None` for a task spawned while the set was being
     /// dropped.
     slot: Option<usize>,
+    /// The task's ID, current while it is polled or its future dropped.
+    id: Id,
 }
 
 impl<F: Future> Future for LocalFuture<F> {
     type Output = Output<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let _id = IdGuard::enter(self.id);
         // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and it is
         // dropped in place.
         let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
@@ -207,6 +211,7 @@ impl<F: Future> Future for LocalFuture<F> {
 
 impl<F> Drop for LocalFuture<F> {
     fn drop(&mut self) {
+        let id = IdGuard::enter(self.id);
         let future = &mut self.future;
         // A destructor that panics must not unwind into `async-task`; the panic hook has
         // reported it, and the task ends as it would have.
@@ -214,6 +219,7 @@ impl<F> Drop for LocalFuture<F> {
             // SAFETY: dropped exactly once (the invariant of `future`), and never used again.
             unsafe { ManuallyDrop::drop(future) };
         }));
+        drop(id);
         if let (Some(slot), Some(context)) = (self.slot, self.context.upgrade()) {
             // The waker refers to this very task; the caller still holds a reference to it.
             drop(context.remove(slot));

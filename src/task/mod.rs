@@ -24,7 +24,7 @@ pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join::{JoinError, JoinHandle};
 pub use join_set::{AbortHandle, JoinSet};
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
-pub use raw::Id;
+pub use raw::{id, try_id, Id};
 pub(crate) use raw::TaskMeta;
 pub use yield_now::yield_now;
 

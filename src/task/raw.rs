@@ -13,6 +13,7 @@
 //!    `Runtime::run` and `metrics().num_alive_tasks()`).
 
 use std::any::Any;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -56,6 +57,56 @@ impl Id {
     pub(crate) fn of<M>(meta: &M) -> Id {
         Id(std::ptr::from_ref(meta) as usize as u64)
     }
+}
+
+thread_local! {
+    /// The task being polled (or whose future is being dropped) on this thread.
+    static CURRENT_ID: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+/// Makes `id` the current task's ID until dropped, then restores the previous one (a task's
+/// poll can run inside another's: `block_on` within `block_in_place`, a `LocalSet` driven from
+/// a task).
+pub(crate) struct IdGuard(Option<Id>);
+
+impl IdGuard {
+    #[inline]
+    pub(crate) fn enter(id: Id) -> IdGuard {
+        IdGuard(CURRENT_ID.with(|c| c.replace(Some(id))))
+    }
+}
+
+impl Drop for IdGuard {
+    #[inline]
+    fn drop(&mut self) {
+        CURRENT_ID.with(|c| c.set(self.0));
+    }
+}
+
+/// The [`Id`] of the task that is running.
+///
+/// # Panics
+/// Outside a task (in `block_on`'s own future, or on a thread that runs no task); see
+/// [`try_id`] for a version that does not panic.
+///
+/// ```
+/// # evloop::block_on(async {
+/// let handle = evloop::spawn(async { evloop::task::id() });
+/// let expected = handle.id();
+/// assert_eq!(handle.await.unwrap(), expected);
+/// # });
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("`task::id()` called outside a task")
+}
+
+/// The [`Id`] of the task that is running, or `None` outside a task.
+///
+/// Inside a task's poll and inside the destructor of its future; a closure of `spawn_blocking`
+/// counts as a task.
+pub fn try_id() -> Option<Id> {
+    CURRENT_ID.with(Cell::get)
 }
 
 /// Where a task runs.
@@ -125,6 +176,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
     type Output = Output<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let _id = IdGuard::enter(Id::of(self.meta));
         // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and it is
         // dropped in place.
         let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
@@ -138,6 +190,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
 
 impl<F> Drop for TaskFuture<'_, F> {
     fn drop(&mut self) {
+        let id = IdGuard::enter(Id::of(self.meta));
         let future = &mut self.future;
         // A destructor that panics must not unwind into `async-task`, which would abort the
         // process; the panic is reported by the panic hook and the task still ends normally.
@@ -145,6 +198,7 @@ impl<F> Drop for TaskFuture<'_, F> {
             // SAFETY: dropped exactly once (the invariant of `future`), and never used again.
             unsafe { ManuallyDrop::drop(future) };
         }));
+        drop(id);
         let entry = self.meta.entry.load(Ordering::Relaxed);
         let waker = if entry == BLOCKING {
             None
