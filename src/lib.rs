@@ -15,7 +15,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`runtime`] | [`Builder`](runtime::Builder), [`Runtime`](runtime::Runtime), [`Handle`](runtime::Handle), metrics, shutdown |
-//! | [`task`] | [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet) and its [`AbortHandle`](task::AbortHandle)s, [`yield_now`](task::yield_now), [`spawn_blocking`](task::spawn_blocking) |
+//! | [`task`] | [`spawn`], [`JoinHandle`](task::JoinHandle), [`task_local!`], [`JoinSet`](task::JoinSet) and its [`AbortHandle`](task::AbortHandle)s, [`yield_now`](task::yield_now), [`spawn_blocking`](task::spawn_blocking) |
 //! | [`time`] | [`sleep`](time::sleep), [`timeout`](time::timeout), [`interval`](time::interval): timers in the reactor's hierarchical wheel |
 //! | [`io`] | the `futures-io` traits and helpers, [`Async`](io::Async) for any file descriptor, async stdio |
 //! | [`fs`] | files and directories, on the blocking pool |

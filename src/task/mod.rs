@@ -15,6 +15,7 @@ mod join_set;
 mod local;
 pub(crate) mod raw;
 pub(crate) mod registry;
+mod task_local;
 mod yield_now;
 
 use std::future::Future;
@@ -24,9 +25,15 @@ pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join::{JoinError, JoinHandle};
 pub use join_set::{AbortHandle, JoinSet};
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
-pub use raw::{id, try_id, Id};
 pub(crate) use raw::TaskMeta;
+pub use raw::{id, try_id, Id};
+pub use task_local::{AccessError, LocalKey};
 pub use yield_now::yield_now;
+
+/// Task-related futures.
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
 
 use crate::runtime::{context, Handle};
 
