@@ -244,3 +244,113 @@ fn abort_queued_spawn_blocking_closure() {
         }
     });
 }
+
+rt_test! {
+    /// `JoinHandle::abort_handle`: aborting through it cancels the task, and its `JoinHandle`
+    /// reports the cancellation; the future is dropped once.
+    fn abort_handle_cancels_the_task(rt) {
+        let drops = DropCounter::new();
+        let started = Flag::new();
+        let handle = {
+            let started = started.clone();
+            rt.spawn(track_drop(drops.token(), async move {
+                started.set();
+                std::future::pending::<()>().await
+            }))
+        };
+        let abort = handle.abort_handle();
+        assert_eq!(abort.id(), handle.id());
+        assert!(!abort.is_finished());
+        rt.block_on(started.wait());
+        abort.abort();
+        assert_cancelled(rt.block_on(handle));
+        assert!(abort.is_finished());
+        rt.block_on(util::yield_until(|| drops.get() >= 1));
+        drop(rt);
+        drops.assert(1, "after the runtime is dropped");
+    }
+
+    /// An `AbortHandle` still aborts once the task's `JoinHandle` is gone.
+    fn abort_handle_outlives_the_join_handle(rt) {
+        let drops = DropCounter::new();
+        let started = Flag::new();
+        let handle = {
+            let started = started.clone();
+            rt.spawn(track_drop(drops.token(), async move {
+                started.set();
+                std::future::pending::<()>().await
+            }))
+        };
+        let abort = handle.abort_handle();
+        let second = handle.abort_handle();
+        drop(handle);
+        rt.block_on(started.wait());
+        drops.assert(0, "the task runs on after its JoinHandle is dropped");
+        second.clone().abort();
+        rt.block_on(util::yield_until(|| drops.get() >= 1));
+        assert!(abort.is_finished());
+        drop(rt);
+        drops.assert(1, "after the runtime is dropped");
+    }
+
+    /// With every handle dropped, the task runs to completion, detached.
+    fn dropping_all_handles_detaches(rt) {
+        let (tx, rx) = oneshot::<u32>();
+        let handle = rt.spawn(async move {
+            yield_now().await;
+            yield_now().await;
+            tx.send(9);
+        });
+        let abort = handle.abort_handle();
+        drop(handle);
+        drop(abort);
+        assert_eq!(rt.block_on(rx).unwrap(), 9);
+    }
+
+    /// The `JoinHandle` of a task that has an `AbortHandle` still gives the output, can still
+    /// abort, and an abort after completion changes nothing.
+    fn join_handle_works_beside_its_abort_handle(rt) {
+        let handle = rt.spawn(async { 5u8 });
+        let abort = handle.abort_handle();
+        assert_eq!(rt.block_on(handle).unwrap(), 5);
+        assert!(abort.is_finished());
+        abort.abort();
+
+        let pending = rt.spawn(std::future::pending::<()>());
+        let abort = pending.abort_handle();
+        pending.abort();
+        assert_cancelled(rt.block_on(pending));
+        assert!(abort.is_finished());
+
+        // A handle made after the task was joined has nothing to abort.
+        let done = rt.spawn(async { 1u8 });
+        rt.block_on(util::yield_until(|| done.is_finished()));
+        let late = done.abort_handle();
+        late.abort();
+        assert_eq!(rt.block_on(done).unwrap(), 1);
+    }
+}
+
+/// A `LocalSet` task's `JoinHandle` makes an `AbortHandle` too.
+#[test]
+fn abort_handle_of_a_local_task() {
+    util::with_watchdog(|| {
+        let rt = evloop::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let drops = DropCounter::new();
+        let token = drops.token();
+        evloop::task::LocalSet::new().block_on(&rt, async move {
+            let handle = evloop::task::spawn_local(track_drop(token, async {
+                let _not_send = std::rc::Rc::new(());
+                std::future::pending::<u8>().await
+            }));
+            yield_now().await;
+            let abort = handle.abort_handle();
+            abort.abort();
+            assert_cancelled(handle.await);
+            assert!(abort.is_finished());
+        });
+        drops.assert(1, "the local future is dropped once");
+    });
+}

@@ -3,19 +3,24 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use super::coop;
+use super::join_set::{AbortHandle, AbortTarget};
 use super::local::LocalMeta;
 use super::raw::{Id, Output, Panic, TaskMeta};
 
-/// The `async-task` handle behind a `JoinHandle`: a runtime's task, or a [`LocalSet`]'s.
+/// The `async-task` handle behind a `JoinHandle`: a runtime's task, or a [`LocalSet`]'s, held
+/// by the `JoinHandle` alone or, once [`JoinHandle::abort_handle`] was called, shared with
+/// [`AbortHandle`]s.
 ///
 /// [`LocalSet`]: super::LocalSet
 enum Inner<T> {
     Runtime(async_task::FallibleTask<Output<T>, TaskMeta>),
     Local(async_task::FallibleTask<Output<T>, LocalMeta>),
+    /// Never holds another `Shared`.
+    Shared(Arc<SharedTask<T>>),
 }
 
 impl<T> Inner<T> {
@@ -23,21 +28,86 @@ impl<T> Inner<T> {
         match self {
             Inner::Runtime(task) => task.is_finished(),
             Inner::Local(task) => task.is_finished(),
+            Inner::Shared(shared) => shared.is_finished(),
         }
     }
 
+    /// `Ready(None)`: the task was cancelled (for a shared task, also: aborted through an
+    /// `AbortHandle`).
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<Output<T>>> {
         match self {
             Inner::Runtime(task) => Pin::new(task).poll(cx),
             Inner::Local(task) => Pin::new(task).poll(cx),
+            Inner::Shared(shared) => match lock(&shared.task).as_mut() {
+                Some(task) => task.poll(cx),
+                None => Poll::Ready(None),
+            },
         }
     }
 
+    /// Lets the task run on without this handle. A shared task is detached once its last
+    /// `AbortHandle` is gone too (see `SharedTask`'s `Drop`).
     fn detach(self) {
         match self {
             Inner::Runtime(task) => task.detach(),
             Inner::Local(task) => task.detach(),
+            Inner::Shared(shared) => drop(shared),
         }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A task's handle shared between its `JoinHandle` and its [`AbortHandle`]s: whichever of them
+/// aborts takes it out and drops it, which cancels the task.
+pub(super) struct SharedTask<T> {
+    /// `Runtime` or `Local`; `None` once aborted.
+    task: Mutex<Option<Inner<T>>>,
+}
+
+impl<T> SharedTask<T> {
+    fn is_finished(&self) -> bool {
+        lock(&self.task).as_ref().is_none_or(Inner::is_finished)
+    }
+
+    fn abort(&self) {
+        let taken = {
+            let mut slot = lock(&self.task);
+            match slot.as_ref() {
+                Some(task) if !task.is_finished() => slot.take(),
+                _ => None,
+            }
+        };
+        // Dropping the task handle cancels the task; done outside the lock because it may run
+        // the future's destructor.
+        drop(taken);
+    }
+}
+
+impl<T> Drop for SharedTask<T> {
+    fn drop(&mut self) {
+        // The last of the `JoinHandle` and its `AbortHandle`s is gone: the task runs on,
+        // detached, as it would have when its `JoinHandle` alone was dropped.
+        if let Some(task) = self
+            .task
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            task.detach();
+        }
+    }
+}
+
+impl<T: Send> AbortTarget for SharedTask<T> {
+    fn abort(&self) {
+        SharedTask::abort(self);
+    }
+
+    fn is_finished(&self) -> bool {
+        SharedTask::is_finished(self)
     }
 }
 
@@ -96,8 +166,13 @@ impl<T> JoinHandle<T> {
     /// ```
     pub fn abort(&self) {
         let taken = {
-            let mut slot = self.task.lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = lock(&self.task);
             match slot.as_ref() {
+                Some(Inner::Shared(shared)) => {
+                    let shared = shared.clone();
+                    drop(slot);
+                    return shared.abort();
+                }
                 Some(task) if !task.is_finished() => slot.take(),
                 _ => None,
             }
@@ -119,6 +194,40 @@ impl<T> JoinHandle<T> {
     /// The [`Id`] of the task.
     pub fn id(&self) -> Id {
         self.id
+    }
+}
+
+impl<T: Send + 'static> JoinHandle<T> {
+    /// An [`AbortHandle`] for the task: it can abort the task without owning it, from any
+    /// thread, also after this `JoinHandle` is dropped.
+    ///
+    /// Once all of the task's handles (this one and its `AbortHandle`s) are dropped, the task
+    /// runs on detached, as when a `JoinHandle` alone is dropped.
+    ///
+    /// ```
+    /// # evloop::block_on(async {
+    /// let handle = evloop::spawn(std::future::pending::<()>());
+    /// let abort = handle.abort_handle();
+    /// let waiter = evloop::spawn(async move { handle.await });
+    /// abort.abort();
+    /// assert!(waiter.await.unwrap().unwrap_err().is_cancelled());
+    /// assert!(abort.is_finished());
+    /// # });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        let mut slot = lock(&self.task);
+        let shared = match slot.take() {
+            Some(Inner::Shared(shared)) => shared,
+            Some(task) => Arc::new(SharedTask {
+                task: Mutex::new(Some(task)),
+            }),
+            // Aborted or joined already: a handle whose `abort` finds nothing to do.
+            None => Arc::new(SharedTask {
+                task: Mutex::new(None),
+            }),
+        };
+        *slot = Some(Inner::Shared(shared.clone()));
+        AbortHandle::for_task(shared, self.id)
     }
 }
 

@@ -121,13 +121,14 @@ impl<F: Future> Future for Abortable<F> {
     }
 }
 
-/// Aborts a task of a [`JoinSet`] without owning it: what [`JoinSet::spawn`] and its siblings
-/// return.
+/// Aborts a task without owning it: what [`JoinSet::spawn`] and its siblings return, and what
+/// [`JoinHandle::abort_handle`] makes.
 ///
-/// Aborting drops the task's future at its next poll (at once if it is idle); the set then
-/// reports the task as cancelled ([`JoinError::is_cancelled`]). Aborting a finished task has no
-/// effect. A closure of [`JoinSet::spawn_blocking`] that has started cannot be stopped; one that
-/// has not started does not run.
+/// Aborting cancels the task as [`JoinHandle::abort`] does: its future is dropped at once if it
+/// is idle, or right after its current poll, and the task is reported as cancelled
+/// ([`JoinError::is_cancelled`]) by its set or its `JoinHandle`. Aborting a finished task has no
+/// effect. A closure on the blocking pool that has started cannot be stopped; one that has not
+/// started does not run.
 ///
 /// ```
 /// use evloop::task::JoinSet;
@@ -150,20 +151,49 @@ impl<F: Future> Future for Abortable<F> {
 /// ```
 #[derive(Clone)]
 pub struct AbortHandle {
-    state: Arc<AbortState>,
+    target: Target,
     id: Id,
 }
 
+#[derive(Clone)]
+enum Target {
+    /// A task of a `JoinSet`.
+    Member(Arc<AbortState>),
+    /// A task whose `JoinHandle` made this handle ([`JoinHandle::abort_handle`]).
+    Task(Arc<dyn AbortTarget>),
+}
+
+/// What an [`AbortHandle`] made by [`JoinHandle::abort_handle`] acts on.
+pub(super) trait AbortTarget: Send + Sync {
+    fn abort(&self);
+    fn is_finished(&self) -> bool;
+}
+
 impl AbortHandle {
+    pub(super) fn for_task(target: Arc<dyn AbortTarget>, id: Id) -> AbortHandle {
+        AbortHandle {
+            target: Target::Task(target),
+            id,
+        }
+    }
+
     /// Aborts the task; see the type's documentation.
     pub fn abort(&self) {
-        self.state.aborted.store(true, Ordering::Release);
-        self.state.waker.wake();
+        match &self.target {
+            Target::Member(state) => {
+                state.aborted.store(true, Ordering::Release);
+                state.waker.wake();
+            }
+            Target::Task(task) => task.abort(),
+        }
     }
 
     /// Returns `true` once the task has finished: completed, panicked or been aborted.
     pub fn is_finished(&self) -> bool {
-        self.state.finished.load(Ordering::Acquire)
+        match &self.target {
+            Target::Member(state) => state.finished.load(Ordering::Acquire),
+            Target::Task(task) => task.is_finished(),
+        }
     }
 
     /// The [`Id`] of the task.
@@ -236,7 +266,10 @@ impl<T> JoinSet<T> {
         let id = handle.id();
         self.handles[slot] = Some(handle);
         self.len += 1;
-        AbortHandle { state, id }
+        AbortHandle {
+            target: Target::Member(state),
+            id,
+        }
     }
 }
 
