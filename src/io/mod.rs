@@ -8,8 +8,10 @@
 //! - the `futures-io` traits [`AsyncRead`], [`AsyncWrite`], [`AsyncBufRead`], [`AsyncSeek`]
 //!   (which every evloop I/O type implements) and their extension traits [`AsyncReadExt`],
 //!   [`AsyncWriteExt`], [`AsyncBufReadExt`], [`AsyncSeekExt`] (from `futures-lite`);
-//! - helpers under tokio's names: [`copy`], [`split`], [`BufReader`], [`BufWriter`], [`Cursor`],
-//!   [`empty`], [`sink`], [`repeat`], and the `std::io` types [`Error`], [`ErrorKind`],
+//! - helpers under tokio's names: [`copy`], [`copy_buf`], [`copy_bidirectional`],
+//!   [`copy_bidirectional_with_sizes`], [`split`], [`BufReader`], [`BufWriter`], [`Cursor`],
+//!   [`empty`], [`sink`], [`repeat`], the in-memory pipes [`duplex`] ([`DuplexStream`]) and
+//!   [`simplex`] ([`SimplexStream`]), and the `std::io` types [`Error`], [`ErrorKind`],
 //!   [`Result`], [`SeekFrom`];
 //! - the process's standard streams, [`stdin()`], [`stdout()`], [`stderr()`], which run std's
 //!   blocking handles on the blocking pool.
@@ -40,10 +42,16 @@
 //! ```
 
 mod async_io;
+mod copy_bidirectional;
+mod copy_buf;
+mod duplex;
 mod stdio;
 mod util;
 
 pub use async_io::Async;
+pub use copy_bidirectional::{copy_bidirectional, copy_bidirectional_with_sizes};
+pub use copy_buf::copy_buf;
+pub use duplex::{duplex, simplex, DuplexStream, SimplexStream};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use util::{
     copy, empty, repeat, sink, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,
