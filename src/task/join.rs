@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use super::coop;
@@ -19,8 +19,8 @@ use super::raw::{Id, Output, Panic, TaskMeta};
 enum Inner<T> {
     Runtime(async_task::FallibleTask<Output<T>, TaskMeta>),
     Local(async_task::FallibleTask<Output<T>, LocalMeta>),
-    /// Never holds another `Shared`.
-    Shared(Arc<SharedTask<T>>),
+    /// The slot shared with the `AbortHandle`s; it never holds another `Shared`.
+    Shared(Arc<TaskSlot<T>>),
 }
 
 impl<T> Inner<T> {
@@ -38,7 +38,7 @@ impl<T> Inner<T> {
         match self {
             Inner::Runtime(task) => Pin::new(task).poll(cx),
             Inner::Local(task) => Pin::new(task).poll(cx),
-            Inner::Shared(shared) => match lock(&shared.task).as_mut() {
+            Inner::Shared(shared) => match shared.lock().as_mut() {
                 Some(task) => task.poll(cx),
                 None => Poll::Ready(None),
             },
@@ -46,7 +46,7 @@ impl<T> Inner<T> {
     }
 
     /// Lets the task run on without this handle. A shared task is detached once its last
-    /// `AbortHandle` is gone too (see `SharedTask`'s `Drop`).
+    /// `AbortHandle` is gone too (when the shared slot is dropped).
     fn detach(self) {
         match self {
             Inner::Runtime(task) => task.detach(),
@@ -56,26 +56,42 @@ impl<T> Inner<T> {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// A task handle behind a lock: what a `JoinHandle` holds, and what it shares with its
+/// [`AbortHandle`]s once it has made one. `None` once the task was aborted through it or its
+/// output was taken. Dropping the slot detaches the task it still holds.
+///
+/// The lock is uncontended: only `abort`, `is_finished` and `abort_handle` take it on a
+/// `JoinHandle`'s own slot, polling uses `get_mut`; a shared slot is locked by every poll.
+struct TaskSlot<T>(Mutex<Option<Inner<T>>>);
 
-/// A task's handle shared between its `JoinHandle` and its [`AbortHandle`]s: whichever of them
-/// aborts takes it out and drops it, which cancels the task.
-pub(super) struct SharedTask<T> {
-    /// `Runtime` or `Local`; `None` once aborted.
-    task: Mutex<Option<Inner<T>>>,
-}
-
-impl<T> SharedTask<T> {
-    fn is_finished(&self) -> bool {
-        lock(&self.task).as_ref().is_none_or(Inner::is_finished)
+impl<T> TaskSlot<T> {
+    fn new(task: Option<Inner<T>>) -> TaskSlot<T> {
+        TaskSlot(Mutex::new(task))
     }
 
+    fn lock(&self) -> MutexGuard<'_, Option<Inner<T>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get_mut(&mut self) -> &mut Option<Inner<T>> {
+        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_finished(&self) -> bool {
+        self.lock().as_ref().is_none_or(Inner::is_finished)
+    }
+
+    /// Cancels the task unless it has finished: takes it out and drops it (through the shared
+    /// slot if there is one).
     fn abort(&self) {
         let taken = {
-            let mut slot = lock(&self.task);
+            let mut slot = self.lock();
             match slot.as_ref() {
+                Some(Inner::Shared(shared)) => {
+                    let shared = shared.clone();
+                    drop(slot);
+                    return shared.abort();
+                }
                 Some(task) if !task.is_finished() => slot.take(),
                 _ => None,
             }
@@ -86,28 +102,23 @@ impl<T> SharedTask<T> {
     }
 }
 
-impl<T> Drop for SharedTask<T> {
+impl<T> Drop for TaskSlot<T> {
     fn drop(&mut self) {
-        // The last of the `JoinHandle` and its `AbortHandle`s is gone: the task runs on,
-        // detached, as it would have when its `JoinHandle` alone was dropped.
-        if let Some(task) = self
-            .task
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        // The last holder is gone (a `JoinHandle`, or the last of a shared slot's handles): the
+        // task runs on, detached.
+        if let Some(task) = self.get_mut().take() {
             task.detach();
         }
     }
 }
 
-impl<T: Send> AbortTarget for SharedTask<T> {
+impl<T: Send> AbortTarget for TaskSlot<T> {
     fn abort(&self) {
-        SharedTask::abort(self);
+        TaskSlot::abort(self);
     }
 
     fn is_finished(&self) -> bool {
-        SharedTask::is_finished(self)
+        TaskSlot::is_finished(self)
     }
 }
 
@@ -125,11 +136,8 @@ impl<T: Send> AbortTarget for SharedTask<T> {
 /// # });
 /// ```
 pub struct JoinHandle<T> {
-    /// `None` once the task was aborted through this handle or its output was taken.
-    ///
-    /// A lock (uncontended: only `abort` and `is_finished` take it, polling uses `get_mut`) lets
-    /// `abort(&self)` cancel the task while the handle is shared.
-    task: Mutex<Option<Inner<T>>>,
+    /// Lets `abort(&self)` cancel the task while the handle is shared.
+    task: TaskSlot<T>,
     id: Id,
 }
 
@@ -137,7 +145,7 @@ impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<Output<T>, TaskMeta>) -> JoinHandle<T> {
         let id = Id::of(task.metadata());
         JoinHandle {
-            task: Mutex::new(Some(Inner::Runtime(task.fallible()))),
+            task: TaskSlot::new(Some(Inner::Runtime(task.fallible()))),
             id,
         }
     }
@@ -145,7 +153,7 @@ impl<T> JoinHandle<T> {
     pub(crate) fn new_local(task: async_task::Task<Output<T>, LocalMeta>) -> JoinHandle<T> {
         let id = Id::of(task.metadata());
         JoinHandle {
-            task: Mutex::new(Some(Inner::Local(task.fallible()))),
+            task: TaskSlot::new(Some(Inner::Local(task.fallible()))),
             id,
         }
     }
@@ -165,30 +173,12 @@ impl<T> JoinHandle<T> {
     /// # });
     /// ```
     pub fn abort(&self) {
-        let taken = {
-            let mut slot = lock(&self.task);
-            match slot.as_ref() {
-                Some(Inner::Shared(shared)) => {
-                    let shared = shared.clone();
-                    drop(slot);
-                    return shared.abort();
-                }
-                Some(task) if !task.is_finished() => slot.take(),
-                _ => None,
-            }
-        };
-        // Dropping the task handle cancels the task; done outside the lock because it may run
-        // the future's destructor.
-        drop(taken);
+        self.task.abort();
     }
 
     /// Returns `true` once the task has finished: completed, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
-        let slot = self.task.lock().unwrap_or_else(|e| e.into_inner());
-        match slot.as_ref() {
-            Some(task) => task.is_finished(),
-            None => true,
-        }
+        self.task.is_finished()
     }
 
     /// The [`Id`] of the task.
@@ -215,16 +205,11 @@ impl<T: Send + 'static> JoinHandle<T> {
     /// # });
     /// ```
     pub fn abort_handle(&self) -> AbortHandle {
-        let mut slot = lock(&self.task);
+        let mut slot = self.task.lock();
         let shared = match slot.take() {
             Some(Inner::Shared(shared)) => shared,
-            Some(task) => Arc::new(SharedTask {
-                task: Mutex::new(Some(task)),
-            }),
-            // Aborted or joined already: a handle whose `abort` finds nothing to do.
-            None => Arc::new(SharedTask {
-                task: Mutex::new(None),
-            }),
+            // Aborted or joined already (`None`): a handle whose `abort` finds nothing to do.
+            task => Arc::new(TaskSlot::new(task)),
         };
         *slot = Some(Inner::Shared(shared.clone()));
         AbortHandle::for_task(shared, self.id)
@@ -236,11 +221,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let id = self.id;
-        let slot = self
-            .get_mut()
-            .task
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner());
+        let slot = self.get_mut().task.get_mut();
         let Some(task) = slot.as_mut() else {
             return Poll::Ready(Err(JoinError::cancelled(id)));
         };
@@ -253,19 +234,6 @@ impl<T> Future for JoinHandle<T> {
         };
         *slot = None;
         Poll::Ready(result)
-    }
-}
-
-impl<T> Drop for JoinHandle<T> {
-    fn drop(&mut self) {
-        if let Some(task) = self
-            .task
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            task.detach();
-        }
     }
 }
 
