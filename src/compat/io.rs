@@ -180,6 +180,10 @@ tokio_io! {
 
     read [T: std::io::Read + Send + 'static] crate::blocking::Unblock<T>;
     write [T: std::io::Write + Send + 'static] crate::blocking::Unblock<T>;
+
+    // Their `AsyncRead` impls, which copy straight into the `ReadBuf`, are in `io::duplex`.
+    write vectored [] crate::io::DuplexStream;
+    write vectored [] crate::io::SimplexStream;
 }
 
 impl tokio::io::AsyncSeek for crate::fs::File {

@@ -565,7 +565,7 @@ impl fmt::Debug for SimplexStream {
 
 #[cfg(feature = "tokio-io")]
 mod tokio_io {
-    use std::io::{self, IoSlice};
+    use std::io;
     use std::pin::Pin;
     use std::task::{Context, Poll};
 
@@ -600,44 +600,5 @@ mod tokio_io {
         }
     }
 
-    macro_rules! tokio_write {
-        ($ty:ty) => {
-            impl tokio::io::AsyncWrite for $ty {
-                fn poll_write(
-                    self: Pin<&mut Self>,
-                    cx: &mut Context<'_>,
-                    buf: &[u8],
-                ) -> Poll<io::Result<usize>> {
-                    futures_io::AsyncWrite::poll_write(self, cx, buf)
-                }
-
-                fn poll_write_vectored(
-                    self: Pin<&mut Self>,
-                    cx: &mut Context<'_>,
-                    bufs: &[IoSlice<'_>],
-                ) -> Poll<io::Result<usize>> {
-                    futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
-                }
-
-                fn is_write_vectored(&self) -> bool {
-                    true
-                }
-
-                fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                    futures_io::AsyncWrite::poll_flush(self, cx)
-                }
-
-                /// Closes the writing direction, as `futures-io`'s `poll_close` does.
-                fn poll_shutdown(
-                    self: Pin<&mut Self>,
-                    cx: &mut Context<'_>,
-                ) -> Poll<io::Result<()>> {
-                    futures_io::AsyncWrite::poll_close(self, cx)
-                }
-            }
-        };
-    }
-
-    tokio_write!(DuplexStream);
-    tokio_write!(SimplexStream);
+    // The `AsyncWrite` impls are the shared ones in `compat::io`.
 }
