@@ -7,22 +7,30 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 
-use evloop::task::yield_now;
+use evloop::runtime::Runtime;
+use evloop::task::{yield_now, JoinHandle};
 use util::{assert_cancelled, oneshot, track_drop, DropCounter, Flag, Flavor, WAIT_LIMIT};
+
+/// Spawns on `rt` a task that never finishes, holding a drop token of `drops`, and returns once
+/// it has been polled.
+fn spawn_started_pending(rt: &Runtime, drops: &DropCounter) -> JoinHandle<()> {
+    let started = Flag::new();
+    let handle = {
+        let started = started.clone();
+        rt.spawn(track_drop(drops.token(), async move {
+            started.set();
+            std::future::pending::<()>().await
+        }))
+    };
+    rt.block_on(started.wait());
+    handle
+}
 
 rt_test! {
     /// Acceptance: aborting a pending task gives a cancellation and drops its future once.
     fn abort_pending_task_is_cancelled_and_dropped_once(rt) {
         let drops = DropCounter::new();
-        let started = Flag::new();
-        let handle = {
-            let started = started.clone();
-            rt.spawn(track_drop(drops.token(), async move {
-                started.set();
-                std::future::pending::<()>().await
-            }))
-        };
-        rt.block_on(started.wait());
+        let handle = spawn_started_pending(&rt, &drops);
         handle.abort();
         let result = rt.block_on(handle);
         assert_cancelled(result);
@@ -250,18 +258,10 @@ rt_test! {
     /// reports the cancellation; the future is dropped once.
     fn abort_handle_cancels_the_task(rt) {
         let drops = DropCounter::new();
-        let started = Flag::new();
-        let handle = {
-            let started = started.clone();
-            rt.spawn(track_drop(drops.token(), async move {
-                started.set();
-                std::future::pending::<()>().await
-            }))
-        };
+        let handle = spawn_started_pending(&rt, &drops);
         let abort = handle.abort_handle();
         assert_eq!(abort.id(), handle.id());
         assert!(!abort.is_finished());
-        rt.block_on(started.wait());
         abort.abort();
         assert_cancelled(rt.block_on(handle));
         assert!(abort.is_finished());
@@ -273,18 +273,10 @@ rt_test! {
     /// An `AbortHandle` still aborts once the task's `JoinHandle` is gone.
     fn abort_handle_outlives_the_join_handle(rt) {
         let drops = DropCounter::new();
-        let started = Flag::new();
-        let handle = {
-            let started = started.clone();
-            rt.spawn(track_drop(drops.token(), async move {
-                started.set();
-                std::future::pending::<()>().await
-            }))
-        };
+        let handle = spawn_started_pending(&rt, &drops);
         let abort = handle.abort_handle();
         let second = handle.abort_handle();
         drop(handle);
-        rt.block_on(started.wait());
         drops.assert(0, "the task runs on after its JoinHandle is dropped");
         second.clone().abort();
         rt.block_on(util::yield_until(|| drops.get() >= 1));
