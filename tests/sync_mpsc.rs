@@ -13,20 +13,8 @@ use evloop::sync::mpsc::{
 use futures_lite::future::{block_on, poll_once};
 use futures_lite::StreamExt;
 
-macro_rules! rt_tests {
-    ($(async fn $name:ident() $body:block)*) => {
-        mod current_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            $(#[evloop::test] async fn $name() $body)*
-        }
-        mod multi_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            $(#[evloop::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() $body)*
-        }
-    };
-}
+#[macro_use]
+mod util;
 
 #[derive(Debug)]
 struct Counted(Arc<AtomicUsize>);

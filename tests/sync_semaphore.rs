@@ -8,20 +8,8 @@ use std::time::Duration;
 use evloop::sync::{AcquireError, Semaphore, TryAcquireError};
 use futures_lite::future::{block_on, poll_once};
 
-macro_rules! rt_tests {
-    ($(async fn $name:ident() $body:block)*) => {
-        mod current_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            $(#[evloop::test] async fn $name() $body)*
-        }
-        mod multi_thread {
-            #[allow(unused_imports)]
-            use super::*;
-            $(#[evloop::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() $body)*
-        }
-    };
-}
+#[macro_use]
+mod util;
 
 rt_tests! {
     async fn permits_are_taken_and_given_back() {

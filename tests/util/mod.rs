@@ -3,6 +3,7 @@
 //! - [`rt_test!`] turns one test body into three tests: on a current-thread runtime, on a
 //!   multi-thread runtime with one worker and on one with four workers. Every body runs under a
 //!   watchdog, so a hang fails the test (after [`HANG_LIMIT`]) instead of stalling the suite.
+//!   [`rt_tests!`] does the same for the `sync` tests' `async fn`s, on two flavours.
 //! - Counters that assert exact numbers: [`DropCounter`] (destructors run), [`PollCounter`]
 //!   (polls of a future).
 //! - Small synchronization tools that do not depend on the runtime under test: a [`oneshot`]
@@ -129,6 +130,24 @@ macro_rules! rt_test {
                 }
             }
         )+
+    };
+}
+
+/// For the `sync` tests, whose types work on any executor: turns each `async fn` into two
+/// `#[evloop::test]`s, in a module `current_thread` (the default flavour) and in a module
+/// `multi_thread` (two workers).
+macro_rules! rt_tests {
+    ($(async fn $name:ident() $body:block)*) => {
+        mod current_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[evloop::test] async fn $name() $body)*
+        }
+        mod multi_thread {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[evloop::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() $body)*
+        }
     };
 }
 
