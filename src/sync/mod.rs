@@ -11,11 +11,12 @@
 //! | [`oneshot`] | one value, once, from one task to another |
 //! | [`broadcast`] | many senders, many receivers, every receiver sees every value |
 //! | [`watch`] | one current value; receivers are told when it changes |
-//! | [`Mutex`], [`RwLock`] | locks that can be held across `.await` (fair, poison-free) |
+//! | [`Mutex`], [`RwLock`] | locks that can be held across `.await` (fair, poison-free); their guards can be narrowed to a part of the data ([`MutexGuard::map`], [`RwLockWriteGuard::map`], ...) |
 //! | [`Semaphore`] | a pool of permits, with owned permits for spawned tasks |
 //! | [`Notify`] | wake one task or all tasks, the building block for the rest |
 //! | [`Barrier`] | let `n` tasks wait for each other |
 //! | [`OnceCell`] | a value set once, by the first task to get there (possibly asynchronously) |
+//! | [`SetOnce`] | a value set once, by one task, that other tasks [`wait`](SetOnce::wait) for |
 //!
 //! # Fairness and cancellation
 //! Every waiting operation queues in FIFO order: [`Mutex::lock`], [`RwLock::read`] /
@@ -70,6 +71,7 @@ mod notify;
 mod once_cell;
 mod rwlock;
 mod semaphore;
+mod set_once;
 mod wait_list;
 
 pub mod broadcast;
@@ -79,10 +81,14 @@ pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use batch_semaphore::{AcquireError, TryAcquireError};
-pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use mutex::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
 pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
-    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+pub use set_once::{SetOnce, SetOnceError};

@@ -3,7 +3,9 @@
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
+use std::mem::{self, ManuallyDrop};
 use std::ops::{Deref, DerefMut};
+use std::ptr;
 use std::sync::Arc;
 
 use super::batch_semaphore as ll;
@@ -95,6 +97,91 @@ pub struct OwnedMutexGuard<T: ?Sized> {
     /// Adds `T: Sync` to what sharing the guard needs (the `Arc` alone asks only `T: Send`).
     _marker: PhantomData<T>,
 }
+
+/// A [`MutexGuard`] narrowed to a part of the data (a field, an element, a variant) by
+/// [`MutexGuard::map`] or [`MutexGuard::try_map`].
+///
+/// It keeps the whole mutex locked and unlocks it when dropped, but gives access only to the
+/// part it was mapped to. It can be narrowed further with [`MappedMutexGuard::map`]. Unlike a
+/// `MutexGuard` it cannot name its mutex, since the type of the whole data is gone.
+///
+/// ```
+/// use evloop::sync::{MappedMutexGuard, Mutex, MutexGuard};
+///
+/// struct Config {
+///     name: String,
+///     retries: u32,
+/// }
+///
+/// # evloop::block_on(async {
+/// let mutex = Mutex::new(Config { name: "api".into(), retries: 1 });
+/// let mut retries: MappedMutexGuard<'_, u32> =
+///     MutexGuard::map(mutex.lock().await, |config| &mut config.retries);
+/// *retries += 2;
+/// assert!(mutex.try_lock().is_err()); // the whole mutex is still locked
+/// drop(retries);
+/// let config = mutex.lock().await;
+/// assert_eq!((config.name.as_str(), config.retries), ("api", 3));
+/// # });
+/// ```
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    /// The semaphore of the locked mutex; this guard holds its single permit.
+    semaphore: &'a ll::Semaphore,
+    /// # Invariant
+    /// Points into the data of the mutex whose permit this guard holds, and was derived from
+    /// the exclusive reference a guard of that mutex handed out; it stays valid for `'a`, and
+    /// while this guard lives nothing else reaches the data.
+    data: *mut T,
+    /// The guard acts as a `&'a mut T` (lifetime and invariance).
+    _marker: PhantomData<&'a mut T>,
+}
+
+/// An [`OwnedMutexGuard`] narrowed to a part of the data by [`OwnedMutexGuard::map`] or
+/// [`OwnedMutexGuard::try_map`]: `T` is the type of the mutex's data, `U` the part it gives
+/// access to.
+///
+/// Like the owned guard, it keeps the mutex alive through an `Arc`, so it has no lifetime and
+/// can be moved into a spawned task; it unlocks the mutex when dropped.
+///
+/// ```
+/// use std::sync::Arc;
+/// use evloop::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+///
+/// # evloop::block_on(async {
+/// let mutex = Arc::new(Mutex::new((String::from("log"), 0u64)));
+/// let mut count: OwnedMappedMutexGuard<(String, u64), u64> =
+///     OwnedMutexGuard::map(mutex.clone().lock_owned().await, |pair| &mut pair.1);
+/// evloop::spawn(async move { *count += 5 }).await.unwrap();
+/// assert_eq!(mutex.lock().await.1, 5);
+/// # });
+/// ```
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    /// The locked mutex; this guard holds its single permit, and the `Arc` keeps `data` alive.
+    lock: Arc<Mutex<T>>,
+    /// # Invariant
+    /// Points into the data of `lock`, derived from the exclusive reference a guard of that
+    /// mutex handed out; while this guard lives nothing else reaches the data.
+    data: *mut U,
+}
+
+// SAFETY: the guard is in effect a `&mut T` (see `data`'s invariant) plus a reference to a
+// semaphore, which any thread may release; sending the guard sends that `&mut T`, which needs
+// `T: Send`.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+
+// SAFETY: a shared guard only hands out `&T` (through `Deref`), which needs `T: Sync`.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+// SAFETY: sending the guard sends the `Arc<Mutex<T>>`, which may drop the mutex and its `T` on
+// the other thread (`T: Send`), and exclusive access to `U` (`U: Send`).
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+
+// SAFETY: a shared guard hands out `&U` (`U: Sync`) and `&Arc<Mutex<T>>`, whose sharing needs
+// `Mutex<T>: Send + Sync`, that is `T: Send`; the extra `Send`/`Sync` bounds are the ones tokio
+// asks for, kept so that code written for it finds the same bounds.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
 
 /// Error returned by [`Mutex::try_lock`] (and [`RwLock::try_read`](super::RwLock::try_read) /
 /// [`try_write`](super::RwLock::try_write)) when the lock is held.
@@ -327,6 +414,81 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
     pub fn mutex(this: &Self) -> &'a Mutex<T> {
         this.lock
     }
+
+    /// Narrows the guard to a part of the data chosen by `f`, keeping the mutex locked.
+    ///
+    /// The mutex stays locked until the returned [`MappedMutexGuard`] is dropped. This is an
+    /// associated function (`MutexGuard::map(guard, f)`), not a method, so that it does not
+    /// hide a method of the same name on the data. If `f` panics, the guard is dropped and the
+    /// mutex unlocked as usual.
+    ///
+    /// ```
+    /// use evloop::sync::{Mutex, MutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Mutex::new((1, String::from("one")));
+    /// let mut name = MutexGuard::map(mutex.lock().await, |pair| &mut pair.1);
+    /// name.push_str(" and two");
+    /// drop(name);
+    /// assert_eq!(mutex.lock().await.1, "one and two");
+    /// # });
+    /// ```
+    pub fn map<U, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        MappedMutexGuard {
+            semaphore: this.into_semaphore(),
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Narrows the guard to a part of the data if `f` finds one; otherwise hands the guard
+    /// back, still holding the lock.
+    ///
+    /// An associated function, like [`MutexGuard::map`].
+    ///
+    /// ```
+    /// use evloop::sync::{Mutex, MutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Mutex::new(vec![1, 2]);
+    /// let guard = mutex.lock().await;
+    /// // No third element: the original guard comes back.
+    /// let guard = MutexGuard::try_map(guard, |v| v.get_mut(2)).unwrap_err();
+    /// assert!(mutex.try_lock().is_err());
+    /// let mut second = MutexGuard::try_map(guard, |v| v.get_mut(1)).unwrap();
+    /// *second = 20;
+    /// drop(second);
+    /// assert_eq!(*mutex.lock().await, [1, 20]);
+    /// # });
+    /// ```
+    pub fn try_map<U, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(MappedMutexGuard {
+            semaphore: this.into_semaphore(),
+            data,
+            _marker: PhantomData,
+        })
+    }
+
+    /// Gives up the guard without unlocking: its permit passes to the caller, which must
+    /// release it once.
+    fn into_semaphore(self) -> &'a ll::Semaphore {
+        let lock = self.lock;
+        mem::forget(self);
+        &lock.semaphore
+    }
 }
 
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
@@ -377,6 +539,78 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     pub fn mutex(&self) -> &Arc<Mutex<T>> {
         &self.lock
     }
+
+    /// Narrows the guard to a part of the data chosen by `f`, keeping the mutex locked.
+    ///
+    /// The returned [`OwnedMappedMutexGuard`] keeps the mutex alive and locked until it is
+    /// dropped. An associated function (`OwnedMutexGuard::map(guard, f)`), so that it does not
+    /// hide a method of the data; if `f` panics, the guard is dropped and the mutex unlocked.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::{Mutex, OwnedMutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Arc::new(Mutex::new([0u8; 4]));
+    /// let mut last = OwnedMutexGuard::map(mutex.clone().lock_owned().await, |a| &mut a[3]);
+    /// *last = 9;
+    /// drop(last);
+    /// assert_eq!(*mutex.lock().await, [0, 0, 0, 9]);
+    /// # });
+    /// ```
+    pub fn map<U, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        OwnedMappedMutexGuard {
+            lock: this.into_lock(),
+            data,
+        }
+    }
+
+    /// Narrows the guard to a part of the data if `f` finds one; otherwise hands the guard
+    /// back, still holding the lock.
+    ///
+    /// An associated function, like [`OwnedMutexGuard::map`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::{Mutex, OwnedMutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Arc::new(Mutex::new(None::<String>));
+    /// let guard = mutex.clone().lock_owned().await;
+    /// let mut guard = OwnedMutexGuard::try_map(guard, Option::as_mut).unwrap_err();
+    /// *guard = Some(String::from("set"));
+    /// let text = OwnedMutexGuard::try_map(guard, Option::as_mut).unwrap();
+    /// assert_eq!(*text, "set");
+    /// # });
+    /// ```
+    pub fn try_map<U, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(OwnedMappedMutexGuard {
+            lock: this.into_lock(),
+            data,
+        })
+    }
+
+    /// Gives up the guard without unlocking: the mutex and its permit pass to the caller,
+    /// which must release the permit once.
+    fn into_lock(self) -> Arc<Mutex<T>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out of it
+        // exactly once.
+        unsafe { ptr::read(&this.lock) }
+    }
 }
 
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
@@ -408,6 +642,209 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 }
 
 impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Narrows the guard further, to a part of the part it gives access to.
+    ///
+    /// An associated function, like [`MutexGuard::map`].
+    ///
+    /// ```
+    /// use evloop::sync::{MappedMutexGuard, Mutex, MutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Mutex::new(((1, 2), 3));
+    /// let inner = MutexGuard::map(mutex.lock().await, |t| &mut t.0);
+    /// let mut second = MappedMutexGuard::map(inner, |pair| &mut pair.1);
+    /// *second = 20;
+    /// drop(second);
+    /// assert_eq!(*mutex.lock().await, ((1, 20), 3));
+    /// # });
+    /// ```
+    pub fn map<U, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        MappedMutexGuard {
+            semaphore: this.into_semaphore(),
+            data,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Narrows the guard further if `f` finds a part; otherwise hands the guard back, still
+    /// holding the lock.
+    ///
+    /// ```
+    /// use evloop::sync::{MappedMutexGuard, Mutex, MutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Mutex::new((0, vec![1]));
+    /// let list = MutexGuard::map(mutex.lock().await, |t| &mut t.1);
+    /// let list = MappedMutexGuard::try_map(list, |v| v.get_mut(5)).unwrap_err();
+    /// assert_eq!(*list, [1]);
+    /// # });
+    /// ```
+    pub fn try_map<U, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        U: ?Sized,
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(MappedMutexGuard {
+            semaphore: this.into_semaphore(),
+            data,
+            _marker: PhantomData,
+        })
+    }
+
+    /// Gives up the guard without unlocking: its permit passes to the caller.
+    fn into_semaphore(self) -> &'a ll::Semaphore {
+        let semaphore = self.semaphore;
+        mem::forget(self);
+        semaphore
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: by `data`'s invariant the pointer is valid and nothing else reaches the data
+        // while this guard lives.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this the only access through the guard.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// Narrows the guard further, to a part of the part it gives access to.
+    ///
+    /// An associated function, like [`OwnedMutexGuard::map`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Arc::new(Mutex::new((0, (String::new(), 1))));
+    /// let inner = OwnedMutexGuard::map(mutex.clone().lock_owned().await, |t| &mut t.1);
+    /// let mut text = OwnedMappedMutexGuard::map(inner, |pair| &mut pair.0);
+    /// text.push('x');
+    /// drop(text);
+    /// assert_eq!(mutex.lock().await.1 .0, "x");
+    /// # });
+    /// ```
+    pub fn map<S, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
+    where
+        S: ?Sized,
+        F: FnOnce(&mut U) -> &mut S,
+    {
+        let data: *mut S = f(&mut *this);
+        OwnedMappedMutexGuard {
+            lock: this.into_lock(),
+            data,
+        }
+    }
+
+    /// Narrows the guard further if `f` finds a part; otherwise hands the guard back, still
+    /// holding the lock.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evloop::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
+    ///
+    /// # evloop::block_on(async {
+    /// let mutex = Arc::new(Mutex::new((0, Some(7))));
+    /// let slot = OwnedMutexGuard::map(mutex.clone().lock_owned().await, |t| &mut t.1);
+    /// let value = OwnedMappedMutexGuard::try_map(slot, Option::as_mut).unwrap();
+    /// assert_eq!(*value, 7);
+    /// # });
+    /// ```
+    pub fn try_map<S, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, S>, Self>
+    where
+        S: ?Sized,
+        F: FnOnce(&mut U) -> Option<&mut S>,
+    {
+        let data: *mut S = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(OwnedMappedMutexGuard {
+            lock: this.into_lock(),
+            data,
+        })
+    }
+
+    /// Gives up the guard without unlocking: the mutex and its permit pass to the caller.
+    fn into_lock(self) -> Arc<Mutex<T>> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `Arc` is moved out of it
+        // exactly once.
+        unsafe { ptr::read(&this.lock) }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: by `data`'s invariant the pointer points into the mutex that `lock` keeps
+        // alive, and nothing else reaches the data while this guard lives.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: as in `deref`; `&mut self` makes this the only access through the guard.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        self.lock.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedMappedMutexGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Display> fmt::Display for OwnedMappedMutexGuard<T, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }
