@@ -21,7 +21,7 @@
 //! | [`fs`] | files and directories, on the blocking pool |
 //! | [`blocking`] | the blocking thread pool's adapter [`Unblock`](blocking::Unblock) |
 //! | [`compat`] | the ecosystem: tokio's I/O traits on evloop types and `Compat` (feature `tokio-io`), `compat::tokio(fut)` for tokio-only libraries (feature `tokio`), hyper 1.x's `rt` traits (feature `hyper`) |
-//! | [`sync`] | channels ([`mpsc`](sync::mpsc), [`oneshot`](sync::oneshot), [`broadcast`](sync::broadcast), [`watch`](sync::watch)), [`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock), [`Semaphore`](sync::Semaphore), [`Notify`](sync::Notify), [`Barrier`](sync::Barrier) |
+//! | [`sync`] | channels ([`mpsc`](sync::mpsc), [`oneshot`](sync::oneshot), [`broadcast`](sync::broadcast), [`watch`](sync::watch)), [`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock), [`Semaphore`](sync::Semaphore), [`Notify`](sync::Notify), [`Barrier`](sync::Barrier), [`OnceCell`](sync::OnceCell), [`SetOnce`](sync::SetOnce) |
 //! | [`net`] | [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream), [`UdpSocket`](net::UdpSocket), Unix domain sockets, [`lookup_host`](net::lookup_host) |
 //! | [`signal`] | [`ctrl_c`](signal::ctrl_c) and, on Unix, [`signal::unix::signal`] for any signal, through a self-pipe watched by the reactor |
 //! | `process` (Unix) | `Command` and `Child`: child processes whose exit is watched by the reactor (a pidfd on Linux), with futures-io pipes |
