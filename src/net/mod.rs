@@ -1,10 +1,12 @@
 //! TCP, UDP and Unix domain sockets, and host name resolution.
 //!
-//! The types follow tokio's `net` module: [`TcpListener`], [`TcpStream`], [`UdpSocket`],
-//! [`lookup_host`] and [`ToSocketAddrs`], and on Unix [`UnixListener`], [`UnixStream`] and
-//! [`UnixDatagram`]. Each wraps the matching `std` socket in an [`Async`](crate::io::Async),
-//! which registers it with the current runtime's reactor, so every operation first tries its
-//! system call and, when that would block, waits for the reactor to report readiness.
+//! The types follow tokio's `net` module: [`TcpListener`], [`TcpStream`], [`TcpSocket`],
+//! [`UdpSocket`], [`lookup_host`] and [`ToSocketAddrs`], and on Unix [`UnixListener`],
+//! [`UnixStream`] and [`UnixDatagram`]. Each wraps the matching `std` socket in an
+//! [`Async`](crate::io::Async), which registers it with the current runtime's reactor, so every
+//! operation first tries its system call and, when that would block, waits for the reactor to
+//! report readiness. A [`TcpSocket`] is the exception: a socket not yet connected or listening,
+//! configured (options, local address) before it becomes a [`TcpStream`] or a [`TcpListener`].
 //!
 //! Stream types implement [`AsyncRead`](crate::io::AsyncRead) and
 //! [`AsyncWrite`](crate::io::AsyncWrite) (the `futures-io` traits) for both `T` and `&T`;
@@ -61,7 +63,11 @@
 //! The Unix domain socket types ([`UnixListener`], [`UnixStream`], [`UnixDatagram`] and the
 //! [`unix`] module) exist on Unix platforms only.
 
-#![forbid(unsafe_code)]
+// No `unsafe` code, except in three places, each of which says why: the socket options that
+// neither `std` nor `rustix` covers (Linux's `SO_BINDTODEVICE` in `sys/unix.rs`, Winsock's
+// `setsockopt`/`getsockopt` in `sys/windows.rs`), and `TcpSocket`'s `FromRawFd` and
+// `FromRawSocket`, whose methods are `unsafe` by definition.
+#![deny(unsafe_code)]
 
 /// The platform's own traits for handing the socket to code that takes a raw one: `AsFd` and
 /// `AsRawFd` on Unix, `AsSocket` and `AsRawSocket` on Windows (the one place in `net` that names
@@ -108,7 +114,7 @@ mod udp;
 pub mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(unix)]
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

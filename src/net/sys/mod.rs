@@ -1,7 +1,9 @@
 //! What `std` cannot do for the socket types: create a socket without blocking semantics,
-//! connect it without blocking, listen with a backlog of our choosing, and `SO_LINGER`. One file
-//! per platform family, with the same functions: `rustix` calls on Unix, Winsock calls (through
-//! the reactor's safe wrappers) on Windows.
+//! bind and connect it without blocking, listen with a backlog of our choosing, and the socket
+//! options `std` leaves out (`SO_LINGER`, `SO_KEEPALIVE`, `SO_REUSEADDR`, the buffer sizes, …).
+//! One file per platform family, with the same functions where both platforms have the option:
+//! `rustix` calls on Unix, Winsock calls on Windows (through the reactor's safe wrappers, and
+//! the two socket-option calls that the Windows half makes itself).
 
 #[cfg(unix)]
 mod unix;

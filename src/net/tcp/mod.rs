@@ -1,4 +1,5 @@
-//! TCP: [`TcpListener`], [`TcpStream`] and the halves a stream splits into.
+//! TCP: [`TcpListener`], [`TcpStream`], the halves a stream splits into, and [`TcpSocket`], a
+//! socket configured before it connects or listens.
 //!
 //! [`TcpStream::split`] borrows a stream as a [`ReadHalf`] and a [`WriteHalf`];
 //! [`TcpStream::into_split`] turns it into an [`OwnedReadHalf`] and an [`OwnedWriteHalf`] that
@@ -6,9 +7,11 @@
 //! [`TcpListener::incoming`] gives the listener's connections as a stream, [`Incoming`].
 
 mod listener;
+mod socket;
 mod split;
 mod stream;
 
 pub use listener::{Incoming, TcpListener};
+pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::TcpStream;
