@@ -12,6 +12,10 @@
 //! the descriptor is not in
 //! fact ready, the stale readiness is cleared and they wait for the next event. This also makes
 //! `writable()` after a non-blocking `connect` wait for the connection, as it must.
+//!
+//! The sockets' `ready(interest)` is built the same way for one or both directions at once
+//! (`Async::poll_ready`); their `try_io` and `async_io` follow the protocol directly, with the
+//! caller's closure as the operation (`Async::try_io`, `Async::async_io`).
 
 #![forbid(unsafe_code)]
 
@@ -24,7 +28,8 @@ use std::task::{ready, Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::reactor::{self, raw, AsIo, Direction, Reactor, Source};
+use crate::io::{Interest, Ready};
+use crate::reactor::{self, raw, source, AsIo, Direction, Reactor, Source};
 use crate::task::coop;
 
 /// The message of the one `expect` in this file: `io` is `None` only while `into_inner` or
@@ -271,6 +276,146 @@ impl<T: AsIo> Async<T> {
         }
     }
 
+    /// Polls for readiness in any of `interest`'s conditions and returns what was found.
+    ///
+    /// The reactor's record decides when to look (a direction with nothing recorded is not
+    /// reported, so that `try_io` agrees with the result); the kernel, asked without waiting as
+    /// [`poll_readable`](Async::poll_readable) asks it, decides what is reported: a direction
+    /// it calls idle has its stale record cleared (unless a newer event came in), and on Unix
+    /// the closed and error conditions reported are the kernel's current ones, not the
+    /// record's (a hang-up recorded while a socket was not yet connected is not reported once
+    /// it is). A direction satisfied by an error alone is reported ready too, since its
+    /// operation is what returns the error. Stores the task's waker in the slot of each
+    /// direction of `interest` (the reading slot for `ERROR` alone) when it returns `Pending`.
+    pub(crate) fn poll_ready(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<Ready>> {
+        ready!(coop::poll_proceed(cx));
+        loop {
+            let event =
+                ready!(self
+                    .source
+                    .poll_ready_any(interest.slots(), interest.conditions(), cx))?;
+            let seen = event.ready();
+            let now = if self.source.is_always_ready() {
+                seen
+            } else {
+                conditions_now(raw::borrow(self.get_ref()), interest, seen)
+            };
+            let mut found = source::Ready::EMPTY;
+            for &dir in interest.directions() {
+                if !seen.intersects(dir.mask()) {
+                    continue;
+                }
+                let of_dir = now & dir.mask();
+                if of_dir.is_empty() {
+                    // Stale readiness: forget it (unless a newer event came in).
+                    self.source.clear_readiness(dir, event);
+                    continue;
+                }
+                found |= of_dir;
+                if of_dir == source::Ready::ERROR {
+                    found |= match dir {
+                        Direction::Read => source::Ready::READABLE,
+                        Direction::Write => source::Ready::WRITABLE,
+                    };
+                }
+            }
+            if interest.is_error() && seen.contains(source::Ready::ERROR) {
+                if now.contains(source::Ready::ERROR) {
+                    found |= source::Ready::ERROR;
+                } else if interest.directions().is_empty() {
+                    // The error was collected since it was recorded.
+                    self.source.clear_error(event);
+                }
+            }
+            if !found.is_empty() {
+                return Poll::Ready(Ok(Ready::from_reactor(found)));
+            }
+        }
+    }
+
+    /// Waits for readiness in any of `interest`'s conditions; see
+    /// [`poll_ready`](Async::poll_ready).
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        poll_fn(|cx| self.poll_ready(interest, cx)).await
+    }
+
+    /// Runs `f` if the reactor has recorded readiness for `interest` since the last operation
+    /// that would have blocked, and fails with `WouldBlock` without running it otherwise. If `f`
+    /// fails with `WouldBlock`, the readiness it ran on is cleared (unless a newer event came
+    /// in), so that the next wait for it waits for the reactor.
+    ///
+    /// # Errors
+    /// `WouldBlock` as above; the reactor's shutdown; whatever `f` returns.
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = self.source.snapshot(interest.conditions())?;
+        if event.ready().is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let result = f();
+        if matches!(&result, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
+            self.clear(interest, event);
+        }
+        result
+    }
+
+    /// Runs `f` until it stops failing with `WouldBlock`: first at once if readiness for
+    /// `interest` is recorded, then after each new readiness, clearing what it ran on after every
+    /// `WouldBlock` (as [`try_io`](Async::try_io) does).
+    ///
+    /// # Errors
+    /// The reactor's shutdown; whatever else `f` returns.
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            loop {
+                let event = ready!(self.source.poll_ready_any(
+                    interest.slots(),
+                    interest.conditions(),
+                    cx
+                ))?;
+                match f() {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                        if self.source.is_always_ready() {
+                            // Nothing will ever be reported for an unpollable descriptor: yield,
+                            // and try again on the next poll.
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        self.clear(interest, event);
+                    }
+                    result => return Poll::Ready(result),
+                }
+            }
+        })
+        .await
+    }
+
+    /// Clears the readiness an operation for `interest` acted on (`event`) after it failed with
+    /// `WouldBlock`: every condition of each direction in `interest`, or the error alone for
+    /// `ERROR` alone.
+    fn clear(&self, interest: Interest, event: source::ReadyEvent) {
+        match interest.directions() {
+            [] => self.source.clear_error(event),
+            dirs => {
+                for &dir in dirs {
+                    self.source.clear_readiness(dir, event);
+                }
+            }
+        }
+    }
+
     /// Performs a read-like operation (`read`, `recv`, `accept`, …) with `op` until it stops
     /// failing with `WouldBlock`, waiting for readability in between.
     ///
@@ -396,6 +541,94 @@ impl<T: AsIo> Async<T> {
         })
         .await
     }
+}
+
+/// Which of the conditions recorded in `seen` that `interest` asks about hold now, as the
+/// kernel reports them without waiting (one zero-timeout `poll(2)` on `fd`): readability,
+/// writability, the closing of each direction and a pending error, for the directions of
+/// `interest` that have something recorded (an error alone is asked about with no direction).
+/// A failed check trusts the record.
+#[cfg(unix)]
+fn conditions_now(
+    fd: raw::BorrowedIo<'_>,
+    interest: Interest,
+    seen: source::Ready,
+) -> source::Ready {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    use source::Ready as R;
+
+    // As in `raw::is_ready_now`: `POLLRDHUP` only where it exists; elsewhere a peer's close
+    // shows as readability (a read returns end-of-file) or as `POLLHUP`.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    let (read_flags, read_closed) = (
+        PollFlags::IN | PollFlags::PRI | PollFlags::RDHUP,
+        PollFlags::RDHUP | PollFlags::HUP,
+    );
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    let (read_flags, read_closed) = (PollFlags::IN | PollFlags::PRI, PollFlags::HUP);
+
+    let read = interest.is_readable() && seen.intersects(Direction::Read.mask());
+    let write = interest.is_writable() && seen.intersects(Direction::Write.mask());
+    let mut asked = PollFlags::empty();
+    if read {
+        asked |= read_flags;
+    }
+    if write {
+        asked |= PollFlags::OUT;
+    }
+    // Errors (`POLLERR`, and `POLLNVAL` for a descriptor that is no longer valid) are always
+    // reported, even with nothing asked.
+    let mut fds = [PollFd::from_borrowed_fd(fd, asked)];
+    let no_wait = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    if rustix::event::poll(&mut fds, Some(&no_wait)).is_err() {
+        return seen;
+    }
+    let got = fds[0].revents();
+    let mut now = R::EMPTY;
+    if read {
+        if got.intersects(PollFlags::IN | PollFlags::PRI) {
+            now |= R::READABLE;
+        }
+        if got.intersects(read_closed) {
+            now |= R::READ_CLOSED;
+        }
+    }
+    if write {
+        if got.contains(PollFlags::OUT) {
+            now |= R::WRITABLE;
+        }
+        if got.contains(PollFlags::HUP) {
+            now |= R::WRITE_CLOSED;
+        }
+    }
+    if got.intersects(PollFlags::ERR | PollFlags::NVAL) {
+        now |= R::ERROR;
+    }
+    now
+}
+
+/// Which of the conditions recorded in `seen` that `interest` asks about hold now: those of each
+/// direction the kernel calls ready (`WSAPoll`, as `raw::is_ready_now` asks), and a recorded
+/// error for `ERROR` alone (which `WSAPoll` cannot be asked about on its own).
+#[cfg(windows)]
+fn conditions_now(
+    socket: raw::BorrowedIo<'_>,
+    interest: Interest,
+    seen: source::Ready,
+) -> source::Ready {
+    let mut now = source::Ready::EMPTY;
+    for &dir in interest.directions() {
+        if seen.intersects(dir.mask()) && raw::is_ready_now(socket, dir) {
+            now |= seen & dir.mask();
+        }
+    }
+    if interest.directions().is_empty() {
+        now |= seen & source::Ready::ERROR;
+    }
+    now
 }
 
 impl<T: AsIo> Drop for Async<T> {

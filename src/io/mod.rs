@@ -14,7 +14,10 @@
 //!   [`simplex`] ([`SimplexStream`]), and the `std::io` types [`Error`], [`ErrorKind`],
 //!   [`Result`], [`SeekFrom`];
 //! - the process's standard streams, [`stdin()`], [`stdout()`], [`stderr()`], which run std's
-//!   blocking handles on the blocking pool.
+//!   blocking handles on the blocking pool;
+//! - [`Interest`] and [`Ready`], tokio's readiness types, which the sockets' `ready`, `try_io`
+//!   and `async_io` methods take and return (see
+//!   [`TcpStream::ready`](crate::net::TcpStream::ready)).
 //!
 //! ```
 //! use evloop::io::{self, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Cursor};
@@ -45,6 +48,8 @@ mod async_io;
 mod copy_bidirectional;
 mod copy_buf;
 mod duplex;
+mod interest;
+mod ready;
 mod stdio;
 mod util;
 
@@ -52,6 +57,8 @@ pub use async_io::Async;
 pub use copy_bidirectional::{copy_bidirectional, copy_bidirectional_with_sizes};
 pub use copy_buf::copy_buf;
 pub use duplex::{duplex, simplex, DuplexStream, SimplexStream};
+pub use interest::Interest;
+pub use ready::Ready;
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use util::{
     copy, empty, repeat, sink, split, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt,

@@ -5,7 +5,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::{Context, Poll};
 
-use crate::io::Async;
+use crate::io::{Async, Interest, Ready};
 use crate::net::addr::{no_addresses, resolve, try_each, ToSocketAddrs};
 use crate::net::poll;
 
@@ -23,7 +23,8 @@ use crate::net::poll;
 /// One task may receive while another sends (through `&UdpSocket`, or an `Arc<UdpSocket>`).
 /// Two tasks receiving at the same time (or two sending) are not supported: each direction has
 /// one waiting slot, and the later waiter displaces the earlier, which may then miss its
-/// wake-up.
+/// wake-up. A task awaiting [`ready`](UdpSocket::ready) or [`async_io`](UdpSocket::async_io)
+/// is the waiter of each direction of its [`Interest`].
 ///
 /// ```
 /// use evloop::net::UdpSocket;
@@ -303,6 +304,108 @@ impl UdpSocket {
     /// If the runtime that drives the socket has shut down.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
+    }
+
+    /// Waits until the socket is ready for any of `interest`, and returns the readiness found;
+    /// see [`TcpStream::ready`](crate::net::TcpStream::ready), whose rules (readiness checked
+    /// with the kernel but possibly used up before the caller acts, one waiting task per
+    /// direction) hold here too.
+    ///
+    /// [`Ready::ERROR`] reports an error pending on the socket: on a connected socket, a
+    /// datagram refused by the peer's host is reported this way (where the platform reports it),
+    /// and the next receive returns the error.
+    ///
+    /// # Errors
+    /// If the runtime that drives the socket has shut down.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let me = socket.local_addr()?;
+    ///     let ready = socket.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_writable(), "nothing queued yet, but sending is possible");
+    ///
+    ///     socket.try_send_to(b"to myself", me)?;
+    ///     let ready = socket.ready(Interest::READABLE).await?;
+    ///     assert!(ready.is_readable());
+    ///     let mut buf = [0; 16];
+    ///     let (len, from) = socket.try_recv_from(&mut buf)?;
+    ///     assert_eq!((&buf[..len], from), (&b"to myself"[..], me));
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Runs `f`, an I/O operation on the socket that does not wait, if the socket is ready for
+    /// `interest`, and clears that readiness if `f` fails with `WouldBlock`; see
+    /// [`TcpStream::try_io`](crate::net::TcpStream::try_io).
+    ///
+    /// # Errors
+    /// `WouldBlock` if no readiness for `interest` is recorded (then `f` does not run) or if `f`
+    /// returns it; an error if the runtime that drives the socket has shut down; whatever `f`
+    /// returns.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UdpSocket;
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let mut buf = [0; 16];
+    ///     let nothing = socket.try_io(Interest::READABLE, || socket.try_recv_from(&mut buf));
+    ///     assert_eq!(nothing.unwrap_err().kind(), ErrorKind::WouldBlock);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(interest, f)
+    }
+
+    /// Runs `f`, an I/O operation on the socket that does not wait, until it does not fail with
+    /// `WouldBlock`, waiting for readiness for `interest` before each new attempt; see
+    /// [`TcpStream::async_io`](crate::net::TcpStream::async_io).
+    ///
+    /// # Errors
+    /// If the runtime that drives the socket has shut down; whatever else `f` returns.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UdpSocket;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let sender = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     sender.send_to(b"hi", socket.local_addr()?).await?;
+    ///     let mut buf = [0; 16];
+    ///     let (len, _) = socket
+    ///         .async_io(Interest::READABLE, || socket.try_recv_from(&mut buf))
+    ///         .await?;
+    ///     assert_eq!(&buf[..len], b"hi");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest, f).await
     }
 
     /// The address the socket is bound to.

@@ -30,6 +30,16 @@
 //! }
 //! ```
 //!
+//! Two variations use the same pieces:
+//!
+//! * A wait for several conditions at once, possibly in both directions (`ready(READABLE |
+//!   WRITABLE)`), is [`Source::poll_ready_any`]: one check of the bits, the waker stored in the
+//!   slot of *each* direction waited in, one more check. Each slot on its own obeys the argument
+//!   above, so an event in either direction is seen by the second check or wakes the task.
+//! * An operation that does not wait (`try_io`) takes a [`Source::snapshot`] instead of calling
+//!   `poll_ready`: it runs only if the snapshot holds a condition, and on `WouldBlock` clears with
+//!   the snapshot's tick, so an event that arrived meanwhile survives exactly as above.
+//!
 //! A new source starts readable and writable, so the first operation always tries the system
 //! call before anything waits ("syscall first"); a kernel edge that was reported before the
 //! registration is therefore never needed.
@@ -45,7 +55,10 @@
 //! wake can race without losing the wake-up). One slot per direction means one waiting task per
 //! direction: a second task waiting on the same direction of the same source replaces the first,
 //! which then is not woken by the next event. The I/O types built on sources either take `&mut
-//! self` for an operation (one waiter by construction) or document this.
+//! self` for an operation (one waiter by construction) or document this. A wait in both
+//! directions ([`Source::poll_ready_any`]) is the waiter of both slots while it is pending. A
+//! waker left in a slot by a future that was dropped is harmless: the next registration in that
+//! slot replaces it, and an event before that wakes it once for nothing.
 
 use std::fmt;
 use std::io;
@@ -169,9 +182,8 @@ pub(crate) struct ReadyEvent {
 }
 
 impl ReadyEvent {
-    /// The conditions seen (only those of the direction that was polled).
-    // For I/O types that tell a closed peer from data; the tests use it meanwhile.
-    #[allow(dead_code)]
+    /// The conditions seen (only those that were polled for: one direction's, or the mask given
+    /// to [`Source::poll_ready_any`] or [`Source::snapshot`]).
     pub(crate) fn ready(self) -> Ready {
         self.ready
     }
@@ -279,6 +291,24 @@ impl Source {
         }
     }
 
+    /// The conditions of `mask` that are set now (possibly none) and the tick they were read at,
+    /// without registering a waker; an error if the reactor has shut down.
+    ///
+    /// For an operation that is tried only if readiness was recorded and that does not wait
+    /// (`try_io`): on `WouldBlock` it hands the snapshot to [`Source::clear_readiness`] (or
+    /// [`Source::clear_error`]) exactly as a waiting operation hands over what
+    /// [`Source::poll_ready`] returned, so the tick protects a newer event the same way.
+    pub(crate) fn snapshot(&self, mask: Ready) -> io::Result<ReadyEvent> {
+        let state = self.state.load(Acquire);
+        if state & SHUTDOWN != 0 {
+            return Err(shutdown_error());
+        }
+        Ok(ReadyEvent {
+            ready: Ready::from_state(state) & mask,
+            tick: tick_of(state),
+        })
+    }
+
     /// Records an event: sets `ready`, bumps the tick, then wakes the waiter of every direction
     /// `ready` concerns. Called by the reactor for each event it dispatches.
     pub(crate) fn set_readiness(&self, ready: Ready) {
@@ -323,13 +353,52 @@ impl Source {
         }
     }
 
+    /// [`Source::poll_ready`] for a wait that any of several conditions ends, possibly in both
+    /// directions (`ready(READABLE | WRITABLE)`): returns the conditions of `mask` that are set,
+    /// or an error if the reactor has shut down; otherwise stores the task's waker in the slot of
+    /// every direction in `dirs` and returns `Pending`.
+    ///
+    /// `dirs` must hold a direction whose waiter every condition of `mask` wakes (see
+    /// [`Source::set_readiness`]); `ERROR` wakes both, so one slot suffices for it. As in
+    /// `poll_ready`, the bits are checked again after *all* the wakers are stored: an event
+    /// delivered meanwhile, in either direction, is either seen then or wakes the waker stored in
+    /// its direction's slot. While pending, the task is the waiter of each slot in `dirs` (one
+    /// waiter per direction: a later registration in the same slot displaces it, and a stored
+    /// waker that outlives its future is displaced by the next registration, or woken once for
+    /// nothing).
+    pub(crate) fn poll_ready_any(
+        &self,
+        dirs: &[Direction],
+        mask: Ready,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        debug_assert!(
+            dirs.iter()
+                .fold(Ready::EMPTY, |covered, dir| covered | dir.mask())
+                .contains(mask),
+            "a condition of the mask would wake no slot that is waited in"
+        );
+        if let Some(ready) = self.check_mask(mask) {
+            return Poll::Ready(ready);
+        }
+        for &dir in dirs {
+            self.waker(dir).register(cx.waker());
+        }
+        self.check_mask(mask).map_or(Poll::Pending, Poll::Ready)
+    }
+
     /// `Some` if a poll in `dir` is satisfied by the current state.
     fn check(&self, dir: Direction) -> Option<io::Result<ReadyEvent>> {
+        self.check_mask(dir.mask())
+    }
+
+    /// `Some` if a wait for any condition of `mask` is satisfied by the current state.
+    fn check_mask(&self, mask: Ready) -> Option<io::Result<ReadyEvent>> {
         let state = self.state.load(Acquire);
         if state & SHUTDOWN != 0 {
             return Some(Err(shutdown_error()));
         }
-        let ready = Ready::from_state(state) & dir.mask();
+        let ready = Ready::from_state(state) & mask;
         if ready.is_empty() {
             return None;
         }
@@ -356,6 +425,29 @@ impl Source {
         }
         #[cfg(not(windows))]
         let _ = (cleared, dir);
+    }
+
+    /// Clears the `ERROR` condition alone after an operation that waited for errors only, acting
+    /// on `event`, failed with `WouldBlock` (or the kernel, asked directly, reported no error
+    /// pending), if no event arrived since (as [`Source::clear_readiness`] does for a
+    /// direction). The conditions of the directions stay: nothing was learnt about them.
+    pub(crate) fn clear_error(&self, event: ReadyEvent) {
+        let cleared = self.clear_bits(Ready::ERROR, event);
+        // An error report made the backend stop watching both directions (it concerns both);
+        // watch them again, as `clear_readiness` does for the one it clears.
+        #[cfg(windows)]
+        if cleared {
+            if let Some(socket) = self.socket.get() {
+                for dir in [Direction::Read, Direction::Write] {
+                    if socket.rearm(dir).is_err() {
+                        self.set_readiness(Ready::ERROR);
+                        return;
+                    }
+                }
+            }
+        }
+        #[cfg(not(windows))]
+        let _ = cleared;
     }
 
     /// Clears `bits` if no event arrived since `event` was observed; whether it cleared any.
@@ -938,6 +1030,129 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_in_both_directions_ends_with_either() {
+        let both = Direction::Read.mask() | Direction::Write.mask();
+        for (event, other) in [
+            (Ready::READABLE, Ready::WRITABLE),
+            (Ready::WRITABLE, Ready::READABLE),
+        ] {
+            let source = Source::new(0);
+            drain(&source, Direction::Read);
+            drain(&source, Direction::Write);
+            let (count, waker) = counter();
+            let mut cx = Context::from_waker(&waker);
+            let dirs = [Direction::Read, Direction::Write];
+            assert!(source.poll_ready_any(&dirs, both, &mut cx).is_pending());
+            source.set_readiness(event);
+            assert_eq!(
+                wakes(&count),
+                1,
+                "{event:?} wakes the waiter of both directions"
+            );
+            let seen = source.poll_ready_any(&dirs, both, &mut cx);
+            assert!(matches!(seen, Poll::Ready(Ok(e)) if e.ready() == event));
+            // The other direction's slot still holds the waker: its event wakes it once more.
+            source.set_readiness(other);
+            assert_eq!(wakes(&count), 2);
+        }
+    }
+
+    #[test]
+    fn a_dropped_wait_in_both_directions_leaves_the_slots_to_later_waiters() {
+        let both = Direction::Read.mask() | Direction::Write.mask();
+        let source = Source::new(0);
+        drain(&source, Direction::Read);
+        drain(&source, Direction::Write);
+        let (abandoned, abandoned_waker) = counter();
+        let dirs = [Direction::Read, Direction::Write];
+        let mut cx = Context::from_waker(&abandoned_waker);
+        assert!(source.poll_ready_any(&dirs, both, &mut cx).is_pending());
+        // The waiting future is dropped; a reader and a writer take the slots over.
+        let (readers, reader) = counter();
+        let (writers, writer) = counter();
+        assert!(source
+            .poll_ready(Direction::Read, &mut Context::from_waker(&reader))
+            .is_pending());
+        assert!(source
+            .poll_ready(Direction::Write, &mut Context::from_waker(&writer))
+            .is_pending());
+        source.set_readiness(Ready::READABLE);
+        source.set_readiness(Ready::WRITABLE);
+        assert_eq!((wakes(&readers), wakes(&writers)), (1, 1));
+        assert_eq!(
+            wakes(&abandoned),
+            0,
+            "the abandoned waker was replaced in both slots"
+        );
+    }
+
+    #[test]
+    fn an_error_alone_ends_a_wait_for_errors_in_either_slot() {
+        for slot in [Direction::Read, Direction::Write] {
+            let source = Source::new(0);
+            drain(&source, Direction::Read);
+            drain(&source, Direction::Write);
+            let (count, waker) = counter();
+            let mut cx = Context::from_waker(&waker);
+            assert!(source
+                .poll_ready_any(&[slot], Ready::ERROR, &mut cx)
+                .is_pending());
+            source.set_readiness(Ready::READABLE);
+            assert!(source
+                .poll_ready_any(&[slot], Ready::ERROR, &mut cx)
+                .is_pending());
+            source.set_readiness(Ready::ERROR);
+            assert!(wakes(&count) >= 1);
+            let seen = source.poll_ready_any(&[slot], Ready::ERROR, &mut cx);
+            assert!(matches!(seen, Poll::Ready(Ok(e)) if e.ready() == Ready::ERROR));
+        }
+    }
+
+    #[test]
+    fn a_snapshot_clears_like_a_poll() {
+        let source = Source::new(0);
+        let seen = source.snapshot(Direction::Read.mask()).unwrap();
+        assert_eq!(seen.ready(), Ready::READABLE);
+        // An event lands between the failed operation and the clear: it survives.
+        source.set_readiness(Ready::READABLE);
+        source.clear_readiness(Direction::Read, seen);
+        let seen = source.snapshot(Direction::Read.mask()).unwrap();
+        assert_eq!(seen.ready(), Ready::READABLE);
+        // With the current tick the clear goes through; the snapshot then shows nothing.
+        source.clear_readiness(Direction::Read, seen);
+        assert!(source
+            .snapshot(Direction::Read.mask())
+            .unwrap()
+            .ready()
+            .is_empty());
+        assert_eq!(
+            source.snapshot(Direction::Write.mask()).unwrap().ready(),
+            Ready::WRITABLE
+        );
+        source.shutdown();
+        assert!(source.snapshot(Direction::Read.mask()).is_err());
+    }
+
+    #[test]
+    fn clearing_the_error_leaves_the_directions() {
+        let source = Source::new(0);
+        source.set_readiness(Ready::ERROR);
+        let seen = source.snapshot(Ready::ERROR).unwrap();
+        assert_eq!(seen.ready(), Ready::ERROR);
+        source.clear_error(seen);
+        assert!(source.snapshot(Ready::ERROR).unwrap().ready().is_empty());
+        assert_eq!(
+            source.snapshot(Ready::ALL).unwrap().ready(),
+            Ready::READABLE | Ready::WRITABLE
+        );
+        // A newer error survives a clear based on an older tick.
+        source.set_readiness(Ready::ERROR);
+        let stale = seen;
+        source.clear_error(stale);
+        assert_eq!(source.snapshot(Ready::ERROR).unwrap().ready(), Ready::ERROR);
+    }
+
+    #[test]
     fn always_ready_sources_never_clear() {
         let source = Source::new(0);
         source.set_always_ready();
@@ -1254,6 +1469,83 @@ mod loom_tests {
             }));
             assert!(result.is_err());
             writer.join().unwrap();
+        });
+    }
+
+    /// A wait in both directions (`ready(READABLE | WRITABLE)`) against an event in one of
+    /// them: whichever slot the event wakes, and however the two registrations and the second
+    /// check interleave with it, the wait ends and reports the event.
+    fn wait_in_both_directions_sees(event: Ready) {
+        loom::model(move || {
+            let source = Arc::new(Source::new(0));
+            let waker = noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            for dir in [Direction::Read, Direction::Write] {
+                if let Poll::Ready(Ok(seen)) = source.poll_ready(dir, &mut cx) {
+                    source.clear_readiness(dir, seen);
+                }
+            }
+
+            let reactor = {
+                let source = source.clone();
+                thread::spawn(move || source.set_readiness(event))
+            };
+
+            let both = Direction::Read.mask() | Direction::Write.mask();
+            let seen = block_on(poll_fn(|cx| {
+                source.poll_ready_any(&[Direction::Read, Direction::Write], both, cx)
+            }))
+            .unwrap();
+            assert_eq!(seen.ready(), event);
+
+            reactor.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn wait_in_both_directions_sees_a_read_event() {
+        wait_in_both_directions_sees(Ready::READABLE);
+    }
+
+    #[test]
+    fn wait_in_both_directions_sees_a_write_event() {
+        wait_in_both_directions_sees(Ready::WRITABLE);
+    }
+
+    /// The `try_io` path: an operation tried on a snapshot (no waker stored), cleared with the
+    /// snapshot's tick after `WouldBlock`, then a wait; concurrently the reactor delivers the
+    /// event that makes the operation succeed. The loop always finishes: a clear never erases
+    /// the newer event, and a wait after the clear is woken by it.
+    #[test]
+    fn try_then_wait_never_misses_an_event() {
+        loom::model(|| {
+            // Readable from the start (tick 0), with nothing to read: an old readiness.
+            let source = Arc::new(Source::new(0));
+            let data = Arc::new(AtomicBool::new(false));
+
+            let reactor = {
+                let (source, data) = (source.clone(), data.clone());
+                thread::spawn(move || {
+                    data.swap(true, SeqCst);
+                    source.set_readiness(Ready::READABLE);
+                })
+            };
+
+            loop {
+                let seen = source.snapshot(Direction::Read.mask()).unwrap();
+                if !seen.ready().is_empty() {
+                    if data.swap(false, SeqCst) {
+                        break;
+                    }
+                    source.clear_readiness(Direction::Read, seen);
+                }
+                block_on(poll_fn(|cx| {
+                    source.poll_ready_any(&[Direction::Read], Direction::Read.mask(), cx)
+                }))
+                .unwrap();
+            }
+
+            reactor.join().unwrap();
         });
     }
 

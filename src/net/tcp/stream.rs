@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::io::Async;
+use crate::io::{Async, Interest, Ready};
 use crate::net::addr::{try_each, ToSocketAddrs};
 use crate::net::tcp::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::net::{poll, sys};
@@ -31,8 +31,10 @@ use crate::net::{poll, sys};
 /// # Sharing between tasks
 /// Through `&TcpStream` one task may read while another writes. Two tasks reading (or two
 /// writing) at the same time are not supported: each direction has one waiting slot, and the
-/// later waiter displaces the earlier, which may then miss its wake-up. To hand the two
-/// directions to different tasks, [`into_split`](TcpStream::into_split) the stream.
+/// later waiter displaces the earlier, which may then miss its wake-up. A task awaiting
+/// [`ready`](TcpStream::ready) or [`async_io`](TcpStream::async_io) is the waiter of each
+/// direction of its [`Interest`]. To hand the two directions to different tasks,
+/// [`into_split`](TcpStream::into_split) the stream.
 ///
 /// ```
 /// use evloop::io::{AsyncReadExt, AsyncWriteExt};
@@ -407,6 +409,190 @@ impl TcpStream {
     /// As for [`try_write`](TcpStream::try_write).
     pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         Write::write_vectored(&mut self.io.get_ref(), bufs)
+    }
+
+    /// Waits until the stream is ready for any of `interest`, and returns the readiness found:
+    /// the way to wait for reading and writing at once, acting on the result with the `try_*`
+    /// methods or [`try_io`](TcpStream::try_io).
+    ///
+    /// The result holds the conditions of each requested direction that is ready:
+    /// [`Ready::READABLE`] or [`Ready::WRITABLE`], with [`Ready::READ_CLOSED`] once the peer
+    /// has closed its sending half and [`Ready::WRITE_CLOSED`] once the connection can no
+    /// longer be written (as the reactor reports them: epoll, kqueue and the Windows poll
+    /// device all tell a peer's close), and [`Ready::ERROR`] while an error is pending on the
+    /// socket. A direction that only has an error to report is reported ready too, since its
+    /// operation is what returns the error.
+    ///
+    /// As with [`readable`](TcpStream::readable), readiness is checked with the kernel before
+    /// it is reported, so that a `try_read` that just failed with `WouldBlock` is not followed
+    /// by a `ready` that returns at once. It can still be used up before the caller acts (by
+    /// another reader, say): an operation may fail with `WouldBlock` after `ready`, and the
+    /// caller then waits again. [`Interest::ERROR`] alone is reported from what the reactor
+    /// recorded, without that check.
+    ///
+    /// # One waiting task per direction
+    /// While it waits, `ready` is the stream's waiting reader if `interest` is readable, its
+    /// waiting writer if it is writable, and both for `READABLE | WRITABLE` (its waiting reader
+    /// for `ERROR` alone). So, as for two readers (see [sharing between
+    /// tasks](TcpStream#sharing-between-tasks)), do not await `ready(Interest::WRITABLE)` in
+    /// one task while another writes to the same stream, nor `ready(READABLE | WRITABLE)` while
+    /// another task reads or writes it: one of the two may miss its wake-up. Dropping the
+    /// future leaves nothing behind; later reads and writes wait as usual.
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    ///
+    /// ```
+    /// use evloop::io::{AsyncReadExt, AsyncWriteExt, Interest};
+    /// use evloop::net::{TcpListener, TcpStream};
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let echo = evloop::spawn(async move {
+    ///         let mut buf = [0; 4];
+    ///         server.read_exact(&mut buf).await?;
+    ///         server.write_all(&buf).await
+    ///     });
+    ///
+    ///     // Send and receive from one loop: wait for whichever direction is ready.
+    ///     let mut to_send: &[u8] = b"ping";
+    ///     let mut received = Vec::new();
+    ///     while received.len() < 4 {
+    ///         let interest = if to_send.is_empty() {
+    ///             Interest::READABLE
+    ///         } else {
+    ///             Interest::READABLE | Interest::WRITABLE
+    ///         };
+    ///         let ready = client.ready(interest).await?;
+    ///         if ready.is_writable() && !to_send.is_empty() {
+    ///             match client.try_write(to_send) {
+    ///                 Ok(n) => to_send = &to_send[n..],
+    ///                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+    ///                 Err(e) => return Err(e),
+    ///             }
+    ///         }
+    ///         if ready.is_readable() {
+    ///             let mut buf = [0; 16];
+    ///             match client.try_read(&mut buf) {
+    ///                 Ok(0) => break,
+    ///                 Ok(n) => received.extend_from_slice(&buf[..n]),
+    ///                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+    ///                 Err(e) => return Err(e),
+    ///             }
+    ///         }
+    ///     }
+    ///     assert_eq!(received, b"ping");
+    ///     echo.await??;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Runs `f`, an I/O operation on the stream that does not wait, if the stream is ready for
+    /// `interest`; the way to make calls the stream has no method for (on its descriptor,
+    /// reached through `AsFd` or `AsSocket`) without losing track of readiness.
+    ///
+    /// `f` runs only if the reactor has recorded readiness for `interest` since the last
+    /// operation in that direction that would have blocked; otherwise `try_io` fails with
+    /// `WouldBlock` without running it. If `f` fails with `WouldBlock`, that readiness is
+    /// cleared (unless the reactor reported newer readiness meanwhile): the next
+    /// [`ready`](TcpStream::ready), [`readable`](TcpStream::readable), `try_io` or
+    /// [`async_io`](TcpStream::async_io) for it waits for the reactor's next event. Anything
+    /// else `f` returns is returned as it is.
+    ///
+    /// `f` should return `WouldBlock` only when a call it made on the socket did: a
+    /// `WouldBlock` of its own making clears readiness that is real, and whoever waits for it
+    /// then waits for an event that has already come. With `READABLE | WRITABLE` a
+    /// `WouldBlock` clears both directions; with `ERROR` alone only the recorded error.
+    ///
+    /// # Errors
+    /// `WouldBlock` as above; an error if the runtime that drives the stream has shut down;
+    /// whatever `f` returns.
+    ///
+    /// ```
+    /// use evloop::io::{AsyncWriteExt, Interest};
+    /// use evloop::net::{TcpListener, TcpStream};
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     let mut buf = [0; 16];
+    ///
+    ///     // Nothing has been sent: the read would block, and its readiness is cleared, so the
+    ///     // next attempt does not even run until the reactor reports data.
+    ///     let first = server.try_io(Interest::READABLE, || server.try_read(&mut buf));
+    ///     assert_eq!(first.unwrap_err().kind(), ErrorKind::WouldBlock);
+    ///
+    ///     client.write_all(b"hello").await?;
+    ///     let n = loop {
+    ///         server.ready(Interest::READABLE).await?;
+    ///         match server.try_io(Interest::READABLE, || server.try_read(&mut buf)) {
+    ///             Ok(n) => break n,
+    ///             Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hello");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(interest, f)
+    }
+
+    /// Runs `f`, an I/O operation on the stream that does not wait, until it does not fail with
+    /// `WouldBlock`, waiting for readiness for `interest` before each new attempt.
+    ///
+    /// `f` runs at once if readiness for `interest` is recorded (as it is for a new stream), and
+    /// then once after each readiness the reactor reports; every `WouldBlock` clears the
+    /// readiness it ran on, as in [`try_io`](TcpStream::try_io), whose rule for `f` holds here
+    /// too. While it waits it counts as the stream's waiting reader or writer, as
+    /// [`ready`](TcpStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down; whatever else `f` returns.
+    ///
+    /// ```
+    /// use evloop::io::{AsyncWriteExt, Interest};
+    /// use evloop::net::{TcpListener, TcpStream};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hello").await?;
+    ///
+    ///     let mut buf = [0; 16];
+    ///     let n = server
+    ///         .async_io(Interest::READABLE, || server.try_read(&mut buf))
+    ///         .await?;
+    ///     assert_eq!(&buf[..n], b"hello");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest, f).await
     }
 
     /// Waits for data and copies it into `buf` without consuming it: the next read returns the

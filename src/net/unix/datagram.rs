@@ -8,14 +8,16 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use crate::io::Async;
+use crate::io::{Async, Interest, Ready};
 use crate::net::poll;
 
 /// A Unix domain datagram socket.
 ///
 /// Datagrams keep their boundaries and, unlike UDP, are never lost or reordered on the way;
 /// a send waits while the receiver's queue is full. As with [`UdpSocket`](crate::net::UdpSocket),
-/// one task may receive while another sends, but two tasks must not receive at once.
+/// one task may receive while another sends, but two tasks must not receive at once (and a task
+/// awaiting [`ready`](UnixDatagram::ready) or [`async_io`](UnixDatagram::async_io) is the
+/// waiter of each direction of its [`Interest`]).
 ///
 /// ```
 /// use evloop::net::UnixDatagram;
@@ -237,6 +239,85 @@ impl UnixDatagram {
     /// If the runtime that drives the socket has shut down.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.writable().await
+    }
+
+    /// Waits until the socket is ready for any of `interest`, and returns the readiness found;
+    /// see [`TcpStream::ready`](crate::net::TcpStream::ready), whose rules (readiness checked
+    /// with the kernel but possibly used up before the caller acts, one waiting task per
+    /// direction) hold here too. Writability here means the receiver's queue has room.
+    ///
+    /// # Errors
+    /// If the runtime that drives the socket has shut down.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UnixDatagram;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, b) = UnixDatagram::pair()?;
+    ///     assert!(a.ready(Interest::WRITABLE).await?.is_writable());
+    ///     a.try_send(b"one")?;
+    ///     let ready = b.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     assert!(ready.is_readable());
+    ///     let mut buf = [0; 8];
+    ///     assert_eq!(b.try_recv(&mut buf)?, 3);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Runs `f`, an I/O operation on the socket that does not wait, if the socket is ready for
+    /// `interest`, and clears that readiness if `f` fails with `WouldBlock`; see
+    /// [`TcpStream::try_io`](crate::net::TcpStream::try_io).
+    ///
+    /// # Errors
+    /// `WouldBlock` if no readiness for `interest` is recorded (then `f` does not run) or if `f`
+    /// returns it; an error if the runtime that drives the socket has shut down; whatever `f`
+    /// returns.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UnixDatagram;
+    /// use std::io::ErrorKind;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, b) = UnixDatagram::pair()?;
+    ///     let mut buf = [0; 8];
+    ///     let nothing = b.try_io(Interest::READABLE, || b.try_recv(&mut buf));
+    ///     assert_eq!(nothing.unwrap_err().kind(), ErrorKind::WouldBlock);
+    ///     a.send(b"two").await?;
+    ///     let n = b.async_io(Interest::READABLE, || b.try_recv(&mut buf)).await?;
+    ///     assert_eq!(&buf[..n], b"two");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(interest, f)
+    }
+
+    /// Runs `f`, an I/O operation on the socket that does not wait, until it does not fail with
+    /// `WouldBlock`, waiting for readiness for `interest` before each new attempt; see
+    /// [`TcpStream::async_io`](crate::net::TcpStream::async_io) (and the example of
+    /// [`try_io`](UnixDatagram::try_io)).
+    ///
+    /// # Errors
+    /// If the runtime that drives the socket has shut down; whatever else `f` returns.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest, f).await
     }
 
     /// The address the socket is bound to.

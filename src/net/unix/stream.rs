@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use rustix::net::{AddressFamily, SocketAddrUnix, SocketType};
 
-use crate::io::Async;
+use crate::io::{Async, Interest, Ready};
 use crate::net::sys;
 use crate::net::unix::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
@@ -23,7 +23,9 @@ use crate::net::unix::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, Wri
 /// [`UnixListener::accept`](crate::net::UnixListener::accept). Like
 /// [`TcpStream`](crate::net::TcpStream) it implements [`AsyncRead`] and [`AsyncWrite`] for both
 /// `UnixStream` and `&UnixStream`, closing it shuts down its writing direction, and one task may
-/// read while another writes (but two tasks must not read at once).
+/// read while another writes (but two tasks must not read at once; a task awaiting
+/// [`ready`](UnixStream::ready) or [`async_io`](UnixStream::async_io) is the waiter of each
+/// direction of its [`Interest`]).
 ///
 /// ```
 /// use evloop::io::{AsyncReadExt, AsyncWriteExt};
@@ -219,6 +221,84 @@ impl UnixStream {
     /// As for [`try_write`](UnixStream::try_write).
     pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         Write::write_vectored(&mut self.io.get_ref(), bufs)
+    }
+
+    /// Waits until the stream is ready for any of `interest`, and returns the readiness found;
+    /// see [`TcpStream::ready`](crate::net::TcpStream::ready), whose rules (readiness checked
+    /// with the kernel but possibly used up before the caller acts, one waiting task per
+    /// direction, [`Ready::READ_CLOSED`] once the peer has shut down its writing) hold here too.
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.try_write(b"hi")?;
+    ///     drop(a);
+    ///     let ready = b.ready(Interest::READABLE).await?;
+    ///     assert!(ready.is_readable());
+    ///     let mut buf = [0; 4];
+    ///     assert_eq!(b.try_read(&mut buf)?, 2);
+    ///     assert_eq!(b.try_read(&mut buf)?, 0, "then end-of-file");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Runs `f`, an I/O operation on the stream that does not wait, if the stream is ready for
+    /// `interest`, and clears that readiness if `f` fails with `WouldBlock`; see
+    /// [`TcpStream::try_io`](crate::net::TcpStream::try_io).
+    ///
+    /// # Errors
+    /// `WouldBlock` if no readiness for `interest` is recorded (then `f` does not run) or if `f`
+    /// returns it; an error if the runtime that drives the stream has shut down; whatever `f`
+    /// returns.
+    ///
+    /// ```
+    /// use evloop::io::Interest;
+    /// use evloop::net::UnixStream;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// evloop::block_on(async {
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     let sent = a.try_io(Interest::WRITABLE, || a.try_write(b"hello"))?;
+    ///     assert_eq!(sent, 5);
+    ///     let mut buf = [0; 8];
+    ///     let n = b.async_io(Interest::READABLE, || b.try_read(&mut buf)).await?;
+    ///     assert_eq!(&buf[..n], b"hello");
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(interest, f)
+    }
+
+    /// Runs `f`, an I/O operation on the stream that does not wait, until it does not fail with
+    /// `WouldBlock`, waiting for readiness for `interest` before each new attempt; see
+    /// [`TcpStream::async_io`](crate::net::TcpStream::async_io) (and the example of
+    /// [`try_io`](UnixStream::try_io)).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down; whatever else `f` returns.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest, f).await
     }
 
     /// Splits the stream into a reading and a writing half that borrow it.
