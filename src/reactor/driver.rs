@@ -165,6 +165,11 @@ impl WaitState {
     }
 }
 
+/// Whether any runtime's clock was ever paused in this process: until then, reading the current
+/// runtime's clock needs no lookup of the current runtime. Set (by `pause`) before the paused
+/// clock is read, by the thread that pauses it.
+static ANY_CLOCK_PAUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The runtime's clock: real time, unless paused (see `time::pause`).
 ///
 /// While time was never paused, `now` is `Instant::now()` and takes no lock. Once paused, the
@@ -270,6 +275,7 @@ impl Driver {
             state.paused = true;
         }
         self.clock.ever_paused.store(true, Ordering::Release);
+        ANY_CLOCK_PAUSED.store(true, Ordering::Release);
     }
 
     /// Lets the clock run again from where it stands (`time::resume`).
@@ -560,7 +566,13 @@ impl TimerHandle {
     }
 
     /// The current runtime's clock (the global runtime's outside any), without binding to it.
+    ///
+    /// While no runtime's clock was ever paused every clock is `Instant::now()`, read without
+    /// looking the runtime up.
     pub(crate) fn current_now() -> Instant {
+        if !ANY_CLOCK_PAUSED.load(Ordering::Acquire) {
+            return Instant::now();
+        }
         Driver::with_current(|driver| driver.now())
     }
 
