@@ -692,8 +692,10 @@ where
     /// the next read of a fixed-size message its call that would block.
     ///
     /// The report costs one `setsockopt` per socket, made on its first read that fills the
-    /// buffers (`reports_queue` records it), so that sockets whose reads are all short (which
-    /// clear readability anyway) never pay for it.
+    /// buffers (`reports_queue` records it), and a `recvmsg` with a control buffer for every
+    /// read after it, which the kernel serves with more work than a plain `recv`. Until then
+    /// reads are plain `recv`s, so that sockets whose reads are all short (which clear
+    /// readability anyway) never pay for either.
     #[cfg(target_os = "linux")]
     pub(crate) fn poll_read_tcp(
         &self,
@@ -707,11 +709,20 @@ where
         ready!(coop::poll_proceed(cx));
         let len = bufs.iter().map(|buf| buf.len()).sum();
         let fd = raw::borrow(self.get_ref());
-        let polled = self
-            .source
-            .poll_read_stream(cx, len, || raw::recv_reporting_queue(fd, bufs));
+        let reports = reports_queue.load(Relaxed);
+        let polled = self.source.poll_read_stream(cx, len, || {
+            if reports {
+                return raw::recv_reporting_queue(fd, bufs);
+            }
+            let mut io = self.get_ref();
+            match bufs {
+                [buf] => Read::read(&mut io, buf),
+                _ => Read::read_vectored(&mut io, bufs),
+            }
+            .map(|n| (n, false))
+        });
         if let Poll::Ready(Ok(n)) = polled {
-            if n == len && n > 0 && !reports_queue.load(Relaxed) {
+            if n == len && n > 0 && !reports {
                 reports_queue.store(true, Relaxed);
                 raw::report_receive_queue(fd);
             }
