@@ -14,7 +14,6 @@ use rustix::net::addr::SocketAddrArg;
 use rustix::net::{sockopt, AddressFamily, SocketType};
 
 use super::LISTEN_BACKLOG;
-use crate::io::Async;
 
 /// A new socket of `family` and `kind`, non-blocking and close-on-exec.
 pub(in crate::net) fn socket(family: AddressFamily, kind: SocketType) -> io::Result<OwnedFd> {
@@ -67,33 +66,33 @@ pub(in crate::net) fn tcp_socket(addr: &SocketAddr) -> io::Result<std::net::TcpS
     )?))
 }
 
-/// Connects the non-blocking socket inside `io` to `addr` without blocking the thread; see
-/// [`connect_with`].
-pub(in crate::net) async fn connect<T: AsFd>(
-    io: &Async<T>,
-    addr: &impl SocketAddrArg,
-) -> io::Result<()> {
-    connect_with(io.get_ref(), addr, io.writable()).await
-}
-
-/// Connects the non-blocking `socket` to `addr` without blocking the thread, where `writable`
-/// is the reactor's wait for the socket to become writable (a future is inert until polled, so
-/// it is first polled once the handshake is under way).
+/// Starts connecting the non-blocking `socket` to `addr`: `Ok(true)` while the handshake goes
+/// on in the background (then register the socket and [`finish_connect`]), `Ok(false)` if it
+/// connected at once.
 ///
-/// `connect` on a non-blocking socket starts the handshake and reports `EINPROGRESS`; the socket
-/// becomes writable when the handshake has finished, successfully or not, and `SO_ERROR` then
-/// holds the outcome (`ECONNREFUSED`, `ETIMEDOUT`, …). An interrupted `connect` goes on in the
-/// background just the same.
-pub(in crate::net) async fn connect_with(
+/// `connect` on a non-blocking socket starts the handshake and reports `EINPROGRESS` (an
+/// interrupted `connect` goes on in the background just the same). Registering the socket with
+/// the reactor only after this keeps the reactor from recording the hang-up that an unconnected
+/// socket reports as stale readiness of the connection.
+pub(in crate::net) fn start_connect(
     socket: impl AsFd,
     addr: &impl SocketAddrArg,
+) -> io::Result<bool> {
+    match rustix::net::connect(&socket, addr) {
+        Ok(()) => Ok(false),
+        Err(Errno::INPROGRESS | Errno::INTR) => Ok(true),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Finishes a connect that [`start_connect`] left in progress: awaits `writable` (the reactor's
+/// wait for the registered `socket` to become writable, which it does once the handshake has
+/// finished, successfully or not), then returns the outcome `SO_ERROR` holds (`ECONNREFUSED`,
+/// `ETIMEDOUT`, …).
+pub(in crate::net) async fn finish_connect(
+    socket: impl AsFd,
     writable: impl Future<Output = io::Result<()>>,
 ) -> io::Result<()> {
-    match rustix::net::connect(&socket, addr) {
-        Ok(()) => return Ok(()),
-        Err(Errno::INPROGRESS | Errno::INTR) => {}
-        Err(error) => return Err(error.into()),
-    }
     writable.await?;
     match rustix::net::sockopt::socket_error(&socket)? {
         Ok(()) => Ok(()),

@@ -17,7 +17,6 @@ use windows_sys::Win32::Networking::WinSock::{
 };
 
 use super::LISTEN_BACKLOG;
-use crate::io::Async;
 use crate::reactor::winsock;
 
 /// A new non-blocking TCP socket bound to `addr` and listening. Unlike Unix, no
@@ -35,29 +34,24 @@ pub(in crate::net) fn tcp_socket(addr: &SocketAddr) -> io::Result<std::net::TcpS
     Ok(std::net::TcpStream::from(winsock::tcp_socket(addr)?))
 }
 
-/// Connects the non-blocking socket inside `io` to `addr` without blocking the thread; see
-/// [`connect_with`].
-pub(in crate::net) async fn connect(
-    io: &Async<std::net::TcpStream>,
-    addr: &SocketAddr,
-) -> io::Result<()> {
-    connect_with(io.get_ref(), addr, io.writable()).await
+/// Starts connecting the non-blocking `socket` to `addr`: `Ok(true)` while the handshake goes
+/// on in the background (then register the socket and [`finish_connect`]), `Ok(false)` if it
+/// connected at once.
+pub(in crate::net) fn start_connect(socket: impl AsSocket, addr: &SocketAddr) -> io::Result<bool> {
+    match winsock::connect(socket.as_socket(), addr) {
+        Ok(()) => Ok(false),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(true),
+        Err(error) => Err(error),
+    }
 }
 
-/// Connects the non-blocking `socket` to `addr` without blocking the thread: start the
-/// handshake, await `writable` (the reactor's wait for writability, or for the failure it
-/// reports as an error; a future is inert until polled, so it is first polled once the
-/// handshake is under way), then collect the outcome from `SO_ERROR`.
-pub(in crate::net) async fn connect_with(
+/// Finishes a connect that [`start_connect`] left in progress: awaits `writable` (the reactor's
+/// wait for the registered `socket` to become writable, or for the failure it reports as an
+/// error), then collects the outcome from `SO_ERROR`.
+pub(in crate::net) async fn finish_connect(
     socket: impl AsSocket,
-    addr: &SocketAddr,
     writable: impl Future<Output = io::Result<()>>,
 ) -> io::Result<()> {
-    match winsock::connect(socket.as_socket(), addr) {
-        Ok(()) => return Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-        Err(error) => return Err(error),
-    }
     writable.await?;
     match int_option(socket.as_socket(), SOL_SOCKET, SO_ERROR)? {
         0 => Ok(()),

@@ -597,10 +597,14 @@ impl TcpSocket {
     /// # }
     /// ```
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
-        // The stream registers the socket (and makes it non-blocking) before the handshake
-        // starts, so that the reactor is watching when the outcome comes.
+        // The handshake starts before the stream registers the socket (see
+        // `sys::start_connect`); the reactor reports its outcome all the same.
+        self.inner.set_nonblocking(true)?;
+        let pending = sys::start_connect(&self.inner, &addr)?;
         let stream = TcpStream::from_std(self.inner)?;
-        sys::connect_with(&stream, &addr, stream.writable()).await?;
+        if pending {
+            sys::finish_connect(&stream, stream.writable()).await?;
+        }
         Ok(stream)
     }
 

@@ -97,8 +97,12 @@ impl TcpStream {
 
     /// Connects to one address.
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let io = Async::new(sys::tcp_socket(&addr)?)?;
-        sys::connect(&io, &addr).await?;
+        let socket = sys::tcp_socket(&addr)?;
+        let pending = sys::start_connect(&socket, &addr)?;
+        let io = Async::new(socket)?;
+        if pending {
+            sys::finish_connect(io.get_ref(), io.writable()).await?;
+        }
         Ok(TcpStream::from_async(io))
     }
 

@@ -75,8 +75,11 @@ impl UnixStream {
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let addr = SocketAddrUnix::new(path.as_ref())?;
         let fd = sys::socket(AddressFamily::UNIX, SocketType::STREAM)?;
+        let pending = sys::start_connect(&fd, &addr)?;
         let io = Async::new(std::os::unix::net::UnixStream::from(fd))?;
-        sys::connect(&io, &addr).await?;
+        if pending {
+            sys::finish_connect(io.get_ref(), io.writable()).await?;
+        }
         Ok(UnixStream { io })
     }
 
