@@ -57,6 +57,32 @@ fn interest_and_ready_sets() {
 }
 
 rt_test! {
+    fn split_halves_wait_for_readiness_in_their_direction(rt) {
+        rt.block_on(async {
+            let (mut client, server) = connected_pair().await;
+            let (reader, writer) = server.into_split();
+            let mut writable = pin!(writer.ready(Interest::WRITABLE));
+            let found = poll_once(&mut writable).await.expect("room to write at once");
+            assert!(found.unwrap().is_writable());
+
+            let mut readable = pin!(reader.ready(Interest::READABLE));
+            assert!(poll_once(&mut readable).await.is_none(), "nothing was sent yet");
+            client.write_all(b"hi").await.unwrap();
+            assert!(readable.await.unwrap().is_readable());
+            let mut buf = [0; 8];
+            assert_eq!(reader.try_read(&mut buf).unwrap(), 2);
+
+            let (mut client, mut server) = connected_pair().await;
+            let (reader, _writer) = server.split();
+            let mut readable = pin!(reader.ready(Interest::READABLE));
+            assert!(poll_once(&mut readable).await.is_none(), "nothing was sent yet");
+            client.write_all(b"hi").await.unwrap();
+            assert!(readable.await.unwrap().is_readable());
+        });
+    }
+}
+
+rt_test! {
     fn tcp_ready_readable_waits_for_the_peer(rt) {
         rt.block_on(async {
             let (mut client, server) = connected_pair().await;

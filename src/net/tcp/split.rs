@@ -15,6 +15,8 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::io::{Interest, Ready};
+
 use crate::net::tcp::TcpStream;
 
 pub(super) fn split(stream: &mut TcpStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
@@ -56,6 +58,15 @@ impl ReadHalf<'_> {
     /// See [`TcpStream::poll_peek`].
     pub fn poll_peek(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         self.0.poll_peek(cx, buf)
+    }
+
+    /// See [`TcpStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`TcpStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
     }
 
     /// See [`TcpStream::readable`].
@@ -100,6 +111,15 @@ impl ReadHalf<'_> {
 }
 
 impl WriteHalf<'_> {
+    /// See [`TcpStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`TcpStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
     /// See [`TcpStream::writable`].
     ///
     /// # Errors
@@ -263,6 +283,15 @@ impl OwnedReadHalf {
         self.inner.poll_peek(cx, buf)
     }
 
+    /// See [`TcpStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`TcpStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+
     /// See [`TcpStream::readable`].
     ///
     /// # Errors
@@ -317,6 +346,15 @@ impl OwnedWriteHalf {
     /// open until the reading half is dropped too.
     pub fn forget(mut self) {
         self.shutdown_on_drop = false;
+    }
+
+    /// See [`TcpStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`TcpStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
     }
 
     /// See [`TcpStream::writable`].

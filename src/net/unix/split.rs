@@ -16,6 +16,8 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::io::{Interest, Ready};
+
 use crate::net::unix::UnixStream;
 
 pub(super) fn split(stream: &mut UnixStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
@@ -46,6 +48,15 @@ pub struct ReadHalf<'a>(&'a UnixStream);
 pub struct WriteHalf<'a>(&'a UnixStream);
 
 impl ReadHalf<'_> {
+    /// See [`UnixStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`UnixStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
     /// See [`UnixStream::readable`].
     ///
     /// # Errors
@@ -88,6 +99,15 @@ impl ReadHalf<'_> {
 }
 
 impl WriteHalf<'_> {
+    /// See [`UnixStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`UnixStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
     /// See [`UnixStream::writable`].
     ///
     /// # Errors
@@ -237,6 +257,15 @@ impl OwnedReadHalf {
             .unwrap_or_else(|_| unreachable!("only the two halves hold the stream")))
     }
 
+    /// See [`UnixStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`UnixStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+
     /// See [`UnixStream::readable`].
     ///
     /// # Errors
@@ -291,6 +320,15 @@ impl OwnedWriteHalf {
     /// open until the reading half is dropped too.
     pub fn forget(mut self) {
         self.shutdown_on_drop = false;
+    }
+
+    /// See [`UnixStream::ready`]. Waiting for the other half's direction takes that
+    /// direction's one waiting slot (see [`UnixStream`]'s notes on sharing).
+    ///
+    /// # Errors
+    /// If the runtime that drives the stream has shut down.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
     }
 
     /// See [`UnixStream::writable`].
