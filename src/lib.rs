@@ -24,7 +24,7 @@
 //! | [`sync`] | channels ([`mpsc`](sync::mpsc), [`oneshot`](sync::oneshot), [`broadcast`](sync::broadcast), [`watch`](sync::watch)), [`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock), [`Semaphore`](sync::Semaphore), [`Notify`](sync::Notify), [`Barrier`](sync::Barrier), [`OnceCell`](sync::OnceCell), [`SetOnce`](sync::SetOnce) |
 //! | [`net`] | [`TcpListener`](net::TcpListener), [`TcpStream`](net::TcpStream), [`UdpSocket`](net::UdpSocket), Unix domain sockets, [`lookup_host`](net::lookup_host) |
 //! | [`signal`] | [`ctrl_c`](signal::ctrl_c) and, on Unix, [`signal::unix::signal`] for any signal, through a self-pipe watched by the reactor |
-//! | `process` (Unix) | `Command` and `Child`: child processes whose exit is watched by the reactor (a pidfd on Linux), with futures-io pipes |
+//! | [`process`] | [`Command`](process::Command) and [`Child`](process::Child): child processes whose exit is awaited without a thread per child (a pidfd on Linux, `RegisterWaitForSingleObject` on Windows), with futures-io pipes |
 //! | `scheduler` (internal) | the multi-thread work-stealing scheduler and the current-thread one |
 //! | `reactor` (internal) | the epoll backend, readiness sources, the timer wheel and the per-runtime driver |
 //! | [`select!`], [`join!`], [`try_join!`] | waiting on several futures at once, from `macros` (internal; helpers under `__private`) |
@@ -53,7 +53,7 @@ pub mod io;
 pub(crate) mod loom;
 mod macros;
 pub mod net;
-#[cfg(unix)]
+#[cfg(any(unix, windows))]
 pub mod process;
 pub(crate) mod reactor;
 pub mod runtime;

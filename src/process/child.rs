@@ -1,9 +1,9 @@
-//! [`Child`] and its piped standard streams.
+//! [`Child`] and its piped standard streams, written once above the platform layer: the exit
+//! watcher (`exit`) and the pipe ends (`pipe`) of the platform.
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::pin::Pin;
 use std::process::{Child as StdChild, ExitStatus, Output};
 use std::task::{Context, Poll};
@@ -12,15 +12,15 @@ use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::AsyncReadExt;
 
 use super::exit::{self, ExitWatcher};
-use crate::io::Async;
+use super::pipe::Pipe;
 
 /// A child process spawned by [`Command::spawn`](super::Command::spawn).
 ///
-/// Its exit is noticed through the reactor (see the [module documentation](super)); its piped
-/// standard streams are futures-io readers and writers.
+/// Its exit is noticed without a thread of its own (see the [module documentation](super)); its
+/// piped standard streams are futures-io readers and writers.
 ///
 /// Dropping a `Child` does not kill the process unless
-/// [`kill_on_drop`](super::Command::kill_on_drop) was set; either way the process is reaped
+/// [`kill_on_drop`](super::Command::kill_on_drop) was set; either way a Unix process is reaped
 /// once it exits, so no zombie is left behind.
 pub struct Child {
     /// The child's standard input, if it was [`Stdio::piped`](std::process::Stdio::piped).
@@ -44,11 +44,11 @@ enum State {
 }
 
 impl Child {
-    /// Builds the child from a freshly spawned process. On error the process is killed and
-    /// reaped.
+    /// Builds the child from a freshly spawned process. On error the process is killed (and
+    /// reaped).
     pub(super) fn new(mut child: StdChild, kill_on_drop: bool) -> io::Result<Child> {
         let parts = (|| {
-            let watcher = ExitWatcher::new(child.id())?;
+            let watcher = ExitWatcher::new(&child)?;
             let stdin = child.stdin.take().map(ChildStdin::new).transpose()?;
             let stdout = child.stdout.take().map(ChildStdout::new).transpose()?;
             let stderr = child.stderr.take().map(ChildStderr::new).transpose()?;
@@ -82,10 +82,22 @@ impl Child {
         }
     }
 
+    /// The child's process handle, or `None` once its exit status has been collected (the
+    /// handle is closed then). Windows only.
+    #[cfg(windows)]
+    pub fn raw_handle(&self) -> Option<std::os::windows::io::RawHandle> {
+        use std::os::windows::io::AsRawHandle;
+        match &self.state {
+            State::Running { child, .. } => Some(child.as_raw_handle()),
+            State::Exited(_) | State::Dropped => None,
+        }
+    }
+
     /// The exit status if the child has exited, without waiting.
     ///
     /// # Errors
-    /// If the status cannot be collected (`waitpid` fails).
+    /// If the status cannot be collected (`waitpid` fails on Unix, `GetExitCodeProcess` on
+    /// Windows).
     pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         match &mut self.state {
             State::Running { child, .. } => {
@@ -129,11 +141,12 @@ impl Child {
         }
     }
 
-    /// Sends `SIGKILL` to the child without waiting for it to exit.
+    /// Kills the child without waiting for it to exit: `SIGKILL` on Unix, `TerminateProcess`
+    /// (exit code 1) on Windows.
     ///
     /// # Errors
-    /// If the child's status has already been collected (`InvalidInput`), or the signal
-    /// cannot be sent.
+    /// If the child's status has already been collected (`InvalidInput`), or the process
+    /// cannot be killed.
     pub fn start_kill(&mut self) -> io::Result<()> {
         match &mut self.state {
             State::Running { child, .. } => child.kill(),
@@ -234,113 +247,47 @@ impl fmt::Debug for Child {
 
 // ===== Pipes =====
 
-/// One end of a pipe to the child, read and written with plain system calls (the reactor makes
-/// them wait).
-#[derive(Debug)]
-struct Pipe(OwnedFd);
-
-impl Read for &Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Ok(rustix::io::read(&self.0, buf)?)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        Ok(rustix::io::readv(&self.0, bufs)?)
-    }
-}
-
-impl Read for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for &Pipe {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(rustix::io::write(&self.0, buf)?)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        Ok(rustix::io::writev(&self.0, bufs)?)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Write for Pipe {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl AsFd for Pipe {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
-    }
-}
-
-fn closed() -> io::Error {
+/// The error of a write to a closed [`ChildStdin`].
+pub(super) fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "the child's stdin was closed")
 }
 
 /// The writing end of a child's standard input: an [`AsyncWrite`].
 ///
 /// Closing it (`AsyncWriteExt::close`) or dropping it closes the pipe, so the child reads
-/// end-of-file; writes after `close` fail with `BrokenPipe`.
+/// end-of-file; writes after `close` fail with `BrokenPipe`. On Windows, where each write is
+/// handed to the blocking pool, `close` (and `flush`) wait until the bytes written so far have
+/// reached the pipe, and a `ChildStdin` dropped with a write still under way closes the pipe
+/// once that write is done.
 pub struct ChildStdin {
     /// `None` once closed.
-    inner: Option<Async<Pipe>>,
+    pub(super) inner: Option<Pipe>,
 }
 
 /// The reading end of a child's standard output: an [`AsyncRead`].
 pub struct ChildStdout {
-    inner: Async<Pipe>,
+    pub(super) inner: Pipe,
 }
 
 /// The reading end of a child's standard error: an [`AsyncRead`].
 pub struct ChildStderr {
-    inner: Async<Pipe>,
+    pub(super) inner: Pipe,
 }
 
 impl ChildStdin {
     fn new(stdin: std::process::ChildStdin) -> io::Result<ChildStdin> {
         Ok(ChildStdin {
-            inner: Some(Async::new(Pipe(stdin.into()))?),
+            inner: Some(Pipe::new(stdin)?),
         })
     }
 
     /// Takes a std `ChildStdin` (for example from a child spawned with `std::process`) onto the
-    /// reactor.
+    /// reactor (Unix) or the blocking pool (Windows).
     ///
     /// # Errors
-    /// If the descriptor cannot be made non-blocking or registered.
+    /// On Unix, if the descriptor cannot be made non-blocking or registered.
     pub fn from_std(stdin: std::process::ChildStdin) -> io::Result<ChildStdin> {
         ChildStdin::new(stdin)
-    }
-
-    /// The pipe's descriptor, for its owner to give away (it stays non-blocking).
-    ///
-    /// # Errors
-    /// If the pipe was closed, or cannot be deregistered.
-    pub fn into_owned_fd(mut self) -> io::Result<OwnedFd> {
-        match self.inner.take() {
-            Some(inner) => Ok(inner.into_inner()?.0),
-            None => Err(closed()),
-        }
     }
 }
 
@@ -349,25 +296,17 @@ macro_rules! reader {
         impl $name {
             fn new(pipe: $std) -> io::Result<$name> {
                 Ok($name {
-                    inner: Async::new(Pipe(pipe.into()))?,
+                    inner: Pipe::new(pipe)?,
                 })
             }
 
             /// Takes the std type (for example from a child spawned with `std::process`) onto
-            /// the reactor.
+            /// the reactor (Unix) or the blocking pool (Windows).
             ///
             /// # Errors
-            /// If the descriptor cannot be made non-blocking or registered.
+            /// On Unix, if the descriptor cannot be made non-blocking or registered.
             pub fn from_std(pipe: $std) -> io::Result<$name> {
                 $name::new(pipe)
-            }
-
-            /// The pipe's descriptor, for its owner to give away (it stays non-blocking).
-            ///
-            /// # Errors
-            /// If the descriptor cannot be deregistered.
-            pub fn into_owned_fd(self) -> io::Result<OwnedFd> {
-                Ok(self.inner.into_inner()?.0)
             }
         }
 
@@ -386,26 +325,6 @@ macro_rules! reader {
                 bufs: &mut [IoSliceMut<'_>],
             ) -> Poll<io::Result<usize>> {
                 Pin::new(&mut self.inner).poll_read_vectored(cx, bufs)
-            }
-        }
-
-        impl AsFd for $name {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.inner.get_ref().as_fd()
-            }
-        }
-
-        impl AsRawFd for $name {
-            fn as_raw_fd(&self) -> RawFd {
-                self.inner.get_ref().0.as_raw_fd()
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("fd", &self.as_raw_fd())
-                    .finish()
             }
         }
     };
@@ -437,35 +356,21 @@ impl AsyncWrite for ChildStdin {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Pipes have no user-space buffer.
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Dropping the `Async` deregisters and closes the descriptor: the child sees EOF.
-        drop(self.inner.take());
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsFd for ChildStdin {
-    /// # Panics
-    /// If the pipe was closed with `AsyncWriteExt::close`.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match &self.inner {
-            Some(inner) => inner.get_ref().as_fd(),
-            None => panic!("`ChildStdin::as_fd` called after the pipe was closed"),
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.inner.as_mut() {
+            Some(inner) => Pin::new(inner).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
         }
     }
-}
 
-impl fmt::Debug for ChildStdin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fd = self
-            .inner
-            .as_ref()
-            .map(|inner| inner.get_ref().0.as_raw_fd());
-        f.debug_struct("ChildStdin").field("fd", &fd).finish()
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        // Writes still under way finish first; then dropping the pipe end closes it and the
+        // child sees end-of-file (even if finishing the writes failed).
+        let result = futures_core::ready!(Pin::new(inner).poll_close(cx));
+        self.inner = None;
+        Poll::Ready(result)
     }
 }

@@ -1,5 +1,5 @@
-//! Noticing that a child exited, without a thread per child, and reaping children nobody waits
-//! for.
+//! Unix: noticing that a child exited, without a thread per child, and reaping children nobody
+//! waits for.
 //!
 //! # Exit notification
 //! On Linux (5.3 and later) a child gets a *pidfd* (`pidfd_open`), registered with the reactor:
@@ -34,9 +34,10 @@ pub(super) enum ExitWatcher {
 }
 
 impl ExitWatcher {
-    /// A watcher for the child process `pid`, which must not have been reaped yet (so that its
-    /// process ID cannot have been reused).
-    pub(super) fn new(pid: u32) -> io::Result<ExitWatcher> {
+    /// A watcher for `child`, which must not have been reaped yet (so that its process ID cannot
+    /// have been reused).
+    pub(super) fn new(child: &StdChild) -> io::Result<ExitWatcher> {
+        let pid = child.id();
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Ok(raw) = i32::try_from(pid) {
             if let Some(pid) = rustix::process::Pid::from_raw(raw) {
@@ -84,7 +85,7 @@ pub(super) fn reap(mut child: StdChild) {
     // Registered with the global runtime's reactor, which lives as long as the process.
     let watcher = {
         let _enter = global.enter();
-        ExitWatcher::new(child.id())
+        ExitWatcher::new(&child)
     };
     match watcher {
         Ok(mut watcher) => {

@@ -1,19 +1,39 @@
-//! Child processes: [`Command`] spawns a [`Child`] whose exit is awaited through the reactor and
-//! whose piped standard streams are futures-io readers and writers (Unix).
+//! Child processes: [`Command`] spawns a [`Child`] whose exit is awaited without a thread per
+//! child and whose piped standard streams are futures-io readers and writers.
 //!
 //! This is tokio's `process` module under the same names. A [`Command`] wraps
 //! [`std::process::Command`] (every std option is reachable through [`Command::as_std_mut`]),
 //! and adds [`kill_on_drop`](Command::kill_on_drop).
 //!
 //! # How the exit of a child is noticed
-//! Without a thread per child: on Linux each child gets a pidfd that the reactor watches; on the
-//! other Unix systems children listen for `SIGCHLD` through [`signal`](crate::signal). The
-//! status is always collected for that one child only (never `waitpid(-1)`), so children that
-//! other code spawned are left alone. A [`Child`] dropped before it was reaped is reaped in the
-//! background once it exits: no zombies.
+//! Without a thread per child. On Unix: on Linux each child gets a pidfd that the reactor
+//! watches; on the other Unix systems children listen for `SIGCHLD` through
+//! [`signal`](crate::signal). The status is always collected for that one child only (never
+//! `waitpid(-1)`), so children that other code spawned are left alone. A [`Child`] dropped
+//! before it was reaped is reaped in the background once it exits: no zombies. On Windows, see
+//! below.
 //!
 //! # Platforms
-//! Unix only for now; on Windows this module is compiled out (README's feature table says so).
+//! Unix and Windows, with the same API, as tokio's `process`: the Unix-only std options are
+//! reached through [`Command::as_std_mut`], and Windows adds `Command::creation_flags`,
+//! `Command::raw_arg` and `Child::raw_handle` (documented on Windows builds). What differs on
+//! Windows:
+//!
+//! - **The exit** is awaited with `RegisterWaitForSingleObject` on the process handle: the
+//!   system's thread pool waits (many processes per thread) and its callback wakes the task;
+//!   the status is then read with std's `try_wait`. There are no zombies to reap: dropping a
+//!   [`Child`] only closes its handle.
+//! - **The pipes** are the ones std makes for a child, which a completion port cannot report
+//!   readiness for, so their reads and writes run on the blocking pool (as
+//!   [`io::stdin`](crate::io::stdin) and friends do), through
+//!   [`Unblock`](crate::blocking::Unblock). Each write is handed to the pool at once;
+//!   [`ChildStdin`]'s `flush` and `close` wait until it has reached the pipe. A read in progress
+//!   keeps a pool thread until the child writes or closes the pipe.
+//! - **Killing** is `TerminateProcess`, with exit code 1, where Unix sends `SIGKILL`.
+//! - The pipe types give their handle out through `AsHandle`, `AsRawHandle` (the readers) and
+//!   `into_owned_handle`, where Unix has the descriptor traits and `into_owned_fd`.
+//!
+//! The examples in this documentation run Unix programs (`cat`, `sh`, `sleep`).
 //!
 //! ```
 //! use evloop::process::Command;
@@ -36,10 +56,21 @@
 //! # }).unwrap();
 //! ```
 
-#![forbid(unsafe_code)]
+// Only the Windows exit watcher calls into the system (and allows `unsafe` for that file).
+#![deny(unsafe_code)]
 
 mod child;
+#[cfg(unix)]
 mod exit;
+#[cfg(windows)]
+#[path = "exit_windows.rs"]
+mod exit;
+#[cfg(unix)]
+#[path = "pipe_unix.rs"]
+mod pipe;
+#[cfg(windows)]
+#[path = "pipe_windows.rs"]
+mod pipe;
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -52,8 +83,10 @@ pub use child::{Child, ChildStderr, ChildStdin, ChildStdout};
 /// A process builder, as [`std::process::Command`] with asynchronous `spawn`, `status` and
 /// `output`.
 ///
-/// The child must be spawned inside a runtime (or under [`crate::block_on`]): its exit watcher
-/// and pipes register with that runtime's reactor.
+/// The child must be spawned inside a runtime (or under [`crate::block_on`]): on Unix its exit
+/// watcher and pipes register with that runtime's reactor. (On Windows the exit is awaited
+/// through the system's thread pool and the pipes use the blocking pool of the runtime they are
+/// read or written in.)
 pub struct Command {
     std: std::process::Command,
     kill_on_drop: bool,
@@ -135,8 +168,9 @@ impl Command {
         self
     }
 
-    /// Whether dropping the [`Child`] before it exited sends it `SIGKILL` (default `false`,
-    /// as tokio's). Either way the process is reaped once it exits.
+    /// Whether dropping the [`Child`] before it exited kills it (default `false`, as tokio's):
+    /// `SIGKILL` on Unix, `TerminateProcess` on Windows. Either way a Unix process is reaped
+    /// once it exits.
     ///
     /// ```
     /// use evloop::process::Command;
@@ -158,7 +192,8 @@ impl Command {
     }
 
     /// The wrapped std command, for options this type does not repeat
-    /// (`std::os::unix::process::CommandExt`: `uid`, `gid`, `process_group`, …).
+    /// (`std::os::unix::process::CommandExt`: `uid`, `gid`, `process_group`, …;
+    /// `std::os::windows::process::CommandExt`: `show_window`, …).
     pub fn as_std(&self) -> &std::process::Command {
         &self.std
     }
@@ -168,11 +203,30 @@ impl Command {
         &mut self.std
     }
 
+    /// Sets the [process creation flags] of the child (`CREATE_NO_WINDOW`,
+    /// `CREATE_NEW_PROCESS_GROUP`, …), as std's `CommandExt::creation_flags`. Windows only.
+    ///
+    /// [process creation flags]: https://learn.microsoft.com/en-us/windows/win32/procthread/process-creation-flags
+    #[cfg(windows)]
+    pub fn creation_flags(&mut self, flags: u32) -> &mut Command {
+        std::os::windows::process::CommandExt::creation_flags(&mut self.std, flags);
+        self
+    }
+
+    /// Appends an argument to the command line as it is, without the quoting that
+    /// [`arg`](Command::arg) applies, as std's `CommandExt::raw_arg` (for programs such as
+    /// `cmd.exe /C` that parse their command line their own way). Windows only.
+    #[cfg(windows)]
+    pub fn raw_arg(&mut self, text: impl AsRef<OsStr>) -> &mut Command {
+        std::os::windows::process::CommandExt::raw_arg(&mut self.std, text);
+        self
+    }
+
     /// Starts the process.
     ///
     /// # Errors
     /// If the program cannot be started (`NotFound` for a missing program), or its exit watcher
-    /// or pipes cannot be registered (then the process is killed and reaped).
+    /// or pipes cannot be set up (then the process is killed, and reaped on Unix).
     pub fn spawn(&mut self) -> io::Result<Child> {
         let child = self.std.spawn()?;
         Child::new(child, self.kill_on_drop)
