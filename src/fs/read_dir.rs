@@ -101,6 +101,9 @@ struct Batch {
     std: Option<std::fs::ReadDir>,
 }
 
+// `Batch` holds std's `ReadDir`, large on Windows; one `State` lives in each `ReadDir`, and
+// boxing the batch would cost an allocation per batch for no gain.
+#[allow(clippy::large_enum_variant)]
 enum State {
     Idle(Batch),
     /// A pool thread is fetching the next batch.

@@ -139,9 +139,8 @@ impl Afd {
             return Err(from_status(status));
         }
         // SAFETY: the call succeeded, so `handle` is a new handle that nothing else owns.
-        let afd = Afd {
-            handle: unsafe { OwnedHandle::from_raw_handle(handle) },
-        };
+        let handle = unsafe { OwnedHandle::from_raw_handle(handle) };
+        let afd = Afd { handle };
         port.associate(afd.raw(), key)?;
         // A completion already goes to the port; do not also signal the handle.
         // SAFETY: the handle is valid; the call sets a flag on it.

@@ -30,9 +30,8 @@ impl Port {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `handle` is a new, valid handle that nothing else owns.
-        Ok(Port {
-            handle: unsafe { OwnedHandle::from_raw_handle(handle) },
-        })
+        let handle = unsafe { OwnedHandle::from_raw_handle(handle) };
+        Ok(Port { handle })
     }
 
     /// Makes every completion of an operation on `handle` arrive here with `key`.
