@@ -541,6 +541,33 @@ impl<T: Write + Send + 'static> AsyncWrite for Unblock<T> {
     }
 }
 
+impl<T: Write + Send + 'static> Unblock<T> {
+    /// Accepts `buf` like `poll_write` and starts passing it on to the wrapped writer at once.
+    ///
+    /// `poll_write` keeps written bytes in the buffer until it fills or a flush; for a stream
+    /// whose bytes should leave promptly (the standard streams, a child's stdin) a flush is
+    /// started right after each write. The flush then runs on the pool; the next write or
+    /// flush waits for it, which keeps the bytes in order, and reports its error if it failed.
+    pub(crate) fn poll_write_through(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = match self.as_mut().poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => n,
+            other => return other,
+        };
+        if n > 0 {
+            // Nothing is lost by ignoring `Pending` here: the flush keeps running on the pool
+            // and the next operation waits for it. A flush that failed at once is reported now.
+            if let Poll::Ready(Err(err)) = self.poll_flush(cx) {
+                return Poll::Ready(Err(err));
+            }
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
 impl<T: Seek + Send + 'static> AsyncSeek for Unblock<T> {
     fn poll_seek(
         self: Pin<&mut Self>,

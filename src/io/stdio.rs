@@ -131,41 +131,13 @@ impl AsyncRead for Stdin {
     }
 }
 
-/// Accepts `buf` into `inner` and starts passing it on to the std handle at once.
-///
-/// `Unblock` keeps written bytes in its buffer until the buffer fills or a flush; for the
-/// standard streams the bytes should leave promptly, so a flush is started right after each
-/// write. The flush then runs on the pool; the next write or flush on `inner` waits for it,
-/// which keeps the output in order, and reports its error if it failed.
-fn poll_write_through<W>(
-    inner: &mut Unblock<W>,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>>
-where
-    W: io::Write + Send + 'static,
-{
-    let n = match Pin::new(&mut *inner).poll_write(cx, buf) {
-        Poll::Ready(Ok(n)) => n,
-        other => return other,
-    };
-    if n > 0 {
-        // Nothing is lost by ignoring `Pending` here: the flush keeps running on the pool and
-        // the next operation waits for it. A flush that failed at once is reported now.
-        if let Poll::Ready(Err(err)) = Pin::new(&mut *inner).poll_flush(cx) {
-            return Poll::Ready(Err(err));
-        }
-    }
-    Poll::Ready(Ok(n))
-}
-
 impl AsyncWrite for Stdout {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_through(&mut self.inner, cx, buf)
+        Pin::new(&mut self.inner).poll_write_through(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -183,7 +155,7 @@ impl AsyncWrite for Stderr {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_through(&mut self.inner, cx, buf)
+        Pin::new(&mut self.inner).poll_write_through(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -71,14 +71,7 @@ impl AsyncWrite for Pipe {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let n = futures_core::ready!(Pin::new(&mut self.io).poll_write(cx, buf))?;
-        if n > 0 {
-            // `Pending` means the flush is running on the pool: nothing to wait for here.
-            if let Poll::Ready(Err(err)) = Pin::new(&mut self.io).poll_flush(cx) {
-                return Poll::Ready(Err(err));
-            }
-        }
-        Poll::Ready(Ok(n))
+        Pin::new(&mut self.io).poll_write_through(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
