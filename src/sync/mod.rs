@@ -69,6 +69,7 @@ mod loom_support;
 mod mutex;
 mod notify;
 mod once_cell;
+mod once_slot;
 mod rwlock;
 mod semaphore;
 mod set_once;

@@ -1,8 +1,9 @@
 //! [`OnceCell`]: a cell written at most once, whose initializer may be asynchronous.
 //!
 //! # How it works
-//! A cell is three fields: `value_set`, an atomic flag; `value`, the (possibly uninitialized)
-//! value; and `semaphore`, a fair [`Semaphore`] that decides who may write `value`.
+//! A cell is two fields: `slot`, a `OnceSlot` (an atomic flag, `value_set` below, and the
+//! possibly uninitialized `value`, published once); and `semaphore`, a fair [`Semaphore`] that
+//! decides who may write `value`.
 //!
 //! - While `value_set` is false, the semaphore is open and owns exactly one permit in total:
 //!   available, held by the one task that is initializing, or in flight to the next waiter.
@@ -25,11 +26,9 @@
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::mem::MaybeUninit;
 
-use super::cell::UnsafeCell;
+use super::once_slot::OnceSlot;
 use super::{Semaphore, SemaphorePermit, TryAcquireError};
-use crate::loom::{AtomicBool, Ordering};
 
 /// A thread-safe cell that can be written to only once, with an asynchronous initializer.
 ///
@@ -76,27 +75,13 @@ use crate::loom::{AtomicBool, Ordering};
 /// # });
 /// ```
 pub struct OnceCell<T> {
-    /// Whether `value` holds a value; see the module documentation.
-    value_set: AtomicBool,
-    /// # Invariant
-    /// Initialized exactly when `value_set` is true. Written through `&self` only by the holder
-    /// of the semaphore's permit while `value_set` is false; once `value_set` is true, accessed
-    /// through `&self` for reading only.
-    value: UnsafeCell<MaybeUninit<T>>,
+    /// The value; written only by the holder of the semaphore's permit (see the module
+    /// documentation).
+    slot: OnceSlot<T>,
     /// Hands the right to initialize to one task at a time; closed (or permit-less) once the
     /// value is set.
     semaphore: Semaphore,
 }
-
-// SAFETY: `get` shares `&T` between the threads that share the cell, which needs `T: Sync`;
-// `set` and `get_or_init` move a `T` made on one thread into a cell that another thread may
-// drop or take from, which needs `T: Send`. Every access to `value` is ordered by `value_set`
-// and the semaphore as described on `value`, so there is no data race.
-unsafe impl<T: Sync + Send> Sync for OnceCell<T> {}
-
-// SAFETY: the cell owns its `T`, and moving the cell moves the `T` with it, which needs
-// `T: Send`; the other fields are an atomic and a semaphore, both `Send`.
-unsafe impl<T: Send> Send for OnceCell<T> {}
 
 impl<T> OnceCell<T> {
     /// Creates an empty cell.
@@ -110,8 +95,7 @@ impl<T> OnceCell<T> {
     /// ```
     pub fn new() -> OnceCell<T> {
         OnceCell {
-            value_set: AtomicBool::new(false),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
+            slot: OnceSlot::new(),
             semaphore: Semaphore::new(1),
         }
     }
@@ -134,8 +118,7 @@ impl<T> OnceCell<T> {
     #[cfg(not(loom))]
     pub const fn const_new() -> OnceCell<T> {
         OnceCell {
-            value_set: AtomicBool::new(false),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
+            slot: OnceSlot::const_new(),
             semaphore: Semaphore::const_new(1),
         }
     }
@@ -175,8 +158,7 @@ impl<T> OnceCell<T> {
     #[cfg(not(loom))]
     pub const fn const_new_with(value: T) -> OnceCell<T> {
         OnceCell {
-            value_set: AtomicBool::new(true),
-            value: UnsafeCell::new(MaybeUninit::new(value)),
+            slot: OnceSlot::const_new_with(value),
             // A semaphore cannot be closed in a `const` context; one without permits, never
             // released, keeps everyone out just as well (see the module documentation).
             semaphore: Semaphore::const_new(0),
@@ -194,44 +176,21 @@ impl<T> OnceCell<T> {
     /// assert!(cell.initialized());
     /// ```
     pub fn initialized(&self) -> bool {
-        // Acquire: whoever sees `true` also sees the value written before it was stored.
-        self.value_set.load(Ordering::Acquire)
-    }
-
-    /// Whether the cell holds a value, through exclusive access.
-    fn initialized_mut(&mut self) -> bool {
-        // `&mut self`: no other access can race with this load, so any ordering would do.
-        self.value_set.load(Ordering::Relaxed)
-    }
-
-    /// The value, without checking that there is one.
-    ///
-    /// # Safety
-    /// The cell must hold a value, and this thread must have seen `value_set` true with
-    /// acquire ordering (or have set it itself).
-    unsafe fn get_unchecked(&self) -> &T {
-        // SAFETY: the caller guarantees that the value is initialized and that its writes are
-        // visible to this thread; with `value_set` true, `value` is only read through `&self`
-        // (invariant of `value`), so a shared reference for as long as `&self` lives is sound.
-        self.value.with(|ptr| unsafe { (*ptr).assume_init_ref() })
+        self.slot.is_set()
     }
 
     /// Stores `value` with the semaphore's permit in hand, publishes it and lets every waiter
     /// through.
     fn set_value(&self, value: T, permit: SemaphorePermit<'_>) -> &T {
-        // SAFETY: we hold the semaphore's only permit and `value_set` is false, so nobody else
-        // reads or writes `value` (invariant of `value`). The slot is uninitialized, so
-        // overwriting it leaks nothing.
-        self.value
-            .with_mut(|ptr| unsafe { ptr.write(MaybeUninit::new(value)) });
-        // Release: pairs with the acquire load in `initialized`. It comes before `close`, so a
-        // waiter that finds the semaphore closed also finds the value.
-        self.value_set.store(true, Ordering::Release);
-        // The permit is never given back: nobody may initialize a full cell.
+        // SAFETY: we hold the semaphore's only permit and the value is not set, so we are the
+        // only writer of an empty slot (see the module documentation).
+        let value = unsafe { self.slot.set_unchecked(value) };
+        // The value is published before `close`, so a waiter that finds the semaphore closed
+        // also finds the value. The permit is never given back: nobody may initialize a full
+        // cell.
         permit.forget();
         self.semaphore.close();
-        // SAFETY: we initialized the cell just above, on this thread.
-        unsafe { self.get_unchecked() }
+        value
     }
 
     /// The value of a cell whose semaphore turned out closed: by the time a semaphore is
@@ -254,12 +213,7 @@ impl<T> OnceCell<T> {
     /// assert_eq!(cell.get(), Some(&"hello"));
     /// ```
     pub fn get(&self) -> Option<&T> {
-        if self.initialized() {
-            // SAFETY: `initialized` saw `value_set` true with acquire ordering.
-            Some(unsafe { self.get_unchecked() })
-        } else {
-            None
-        }
+        self.slot.get()
     }
 
     /// A mutable reference to the value, or `None` if the cell is empty.
@@ -275,16 +229,7 @@ impl<T> OnceCell<T> {
     /// assert_eq!(cell.get(), Some(&2));
     /// ```
     pub fn get_mut(&mut self) -> Option<&mut T> {
-        if self.initialized_mut() {
-            // SAFETY: `value_set` is true, so the value is initialized (invariant of `value`),
-            // and `&mut self` rules out any other access to it while the reference lives.
-            Some(
-                self.value
-                    .with_mut(|ptr| unsafe { (*ptr).assume_init_mut() }),
-            )
-        } else {
-            None
-        }
+        self.slot.get_mut()
     }
 
     /// Sets the value if the cell is empty.
@@ -429,16 +374,7 @@ impl<T> OnceCell<T> {
     /// assert_eq!(OnceCell::<String>::new().into_inner(), None);
     /// ```
     pub fn into_inner(mut self) -> Option<T> {
-        if self.initialized_mut() {
-            // Mark the cell empty first, so that its destructor does not drop the value again.
-            self.value_set.store(false, Ordering::Relaxed);
-            // SAFETY: `value_set` was true, so the value is initialized (invariant of `value`);
-            // we own the cell, and with `value_set` now false nothing will read or drop the
-            // slot again, so moving the value out leaves no second owner.
-            Some(self.value.with(|ptr| unsafe { ptr.read().assume_init() }))
-        } else {
-            None
-        }
+        self.slot.take()
     }
 
     /// Takes the value out, leaving the cell empty (and ready to be initialized again).
@@ -457,17 +393,6 @@ impl<T> OnceCell<T> {
     }
 }
 
-impl<T> Drop for OnceCell<T> {
-    fn drop(&mut self) {
-        if self.initialized_mut() {
-            // SAFETY: `value_set` is true, so the value is initialized (invariant of `value`),
-            // and `&mut self` in the destructor is the last access to it: it is dropped once.
-            self.value
-                .with_mut(|ptr| unsafe { (*ptr).assume_init_drop() });
-        }
-    }
-}
-
 impl<T> Default for OnceCell<T> {
     /// An empty cell, like [`OnceCell::new`].
     fn default() -> OnceCell<T> {
@@ -481,8 +406,7 @@ impl<T> From<T> for OnceCell<T> {
         let semaphore = Semaphore::new(0);
         semaphore.close();
         OnceCell {
-            value_set: AtomicBool::new(true),
-            value: UnsafeCell::new(MaybeUninit::new(value)),
+            slot: OnceSlot::new_with(value),
             semaphore,
         }
     }

@@ -1,9 +1,10 @@
 //! [`SetOnce`]: a value set once, that tasks can wait for.
 //!
 //! # How it works
-//! A `SetOnce` is four fields: `value_set`, an atomic flag; `value`, the (possibly
-//! uninitialized) value; `setting`, a short blocking lock that admits one `set` at a time; and
-//! `notify`, a [`Notify`] on which [`wait`](SetOnce::wait) sleeps.
+//! A `SetOnce` is three fields: `slot`, a `OnceSlot` (an atomic flag, `value_set` below, and
+//! the possibly uninitialized `value`, published once); `setting`, a short blocking lock that
+//! admits one `set` at a time; and `notify`, a [`Notify`] on which [`wait`](SetOnce::wait)
+//! sleeps.
 //!
 //! - [`set`](SetOnce::set) takes `setting`, checks `value_set`, writes `value`, stores `true`
 //!   into `value_set` (release) and lets go of the lock; then it calls
@@ -23,11 +24,10 @@
 
 use std::error::Error;
 use std::fmt;
-use std::mem::MaybeUninit;
 
-use super::cell::UnsafeCell;
+use super::once_slot::OnceSlot;
 use super::Notify;
-use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+use crate::loom::{lock, Mutex};
 
 /// A thread-safe cell that is written once, and that tasks can wait on until it is.
 ///
@@ -77,28 +77,13 @@ use crate::loom::{lock, AtomicBool, Mutex, Ordering};
 /// # });
 /// ```
 pub struct SetOnce<T> {
-    /// Whether `value` holds a value; see the module documentation.
-    value_set: AtomicBool,
-    /// # Invariant
-    /// Initialized exactly when `value_set` is true. Written through `&self` only by a `set`
-    /// that holds `setting` and saw `value_set` false; once `value_set` is true, accessed
-    /// through `&self` for reading only.
-    value: UnsafeCell<MaybeUninit<T>>,
+    /// The value; written only by a `set` that holds `setting` and found it empty.
+    slot: OnceSlot<T>,
     /// Admits one `set` at a time.
     setting: Mutex<()>,
     /// Wakes the waiters once the value is set.
     notify: Notify,
 }
-
-// SAFETY: `get` and `wait` share `&T` between the threads that share the cell, which needs
-// `T: Sync`; `set` moves a `T` made on one thread into a cell that another thread may drop or
-// take from, which needs `T: Send`. Every access to `value` is ordered by `value_set` and
-// `setting` as described on `value`, so there is no data race.
-unsafe impl<T: Sync + Send> Sync for SetOnce<T> {}
-
-// SAFETY: the cell owns its `T`, and moving the cell moves the `T` with it, which needs
-// `T: Send`; the other fields are an atomic, a lock and a `Notify`, all `Send`.
-unsafe impl<T: Send> Send for SetOnce<T> {}
 
 impl<T> SetOnce<T> {
     /// Creates an empty `SetOnce`.
@@ -111,8 +96,7 @@ impl<T> SetOnce<T> {
     /// ```
     pub fn new() -> SetOnce<T> {
         SetOnce {
-            value_set: AtomicBool::new(false),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
+            slot: OnceSlot::new(),
             setting: Mutex::new(()),
             notify: Notify::new(),
         }
@@ -131,8 +115,7 @@ impl<T> SetOnce<T> {
     #[cfg(not(loom))]
     pub const fn const_new() -> SetOnce<T> {
         SetOnce {
-            value_set: AtomicBool::new(false),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
+            slot: OnceSlot::const_new(),
             setting: Mutex::new(()),
             notify: Notify::const_new(),
         }
@@ -169,8 +152,7 @@ impl<T> SetOnce<T> {
     #[cfg(not(loom))]
     pub const fn const_new_with(value: T) -> SetOnce<T> {
         SetOnce {
-            value_set: AtomicBool::new(true),
-            value: UnsafeCell::new(MaybeUninit::new(value)),
+            slot: OnceSlot::const_new_with(value),
             setting: Mutex::new(()),
             notify: Notify::const_new(),
         }
@@ -187,14 +169,7 @@ impl<T> SetOnce<T> {
     /// assert!(once.initialized());
     /// ```
     pub fn initialized(&self) -> bool {
-        // Acquire: whoever sees `true` also sees the value written before it was stored.
-        self.value_set.load(Ordering::Acquire)
-    }
-
-    /// Whether the value has been set, through exclusive access.
-    fn initialized_mut(&mut self) -> bool {
-        // `&mut self`: no other access can race with this load, so any ordering would do.
-        self.value_set.load(Ordering::Relaxed)
+        self.slot.is_set()
     }
 
     /// A reference to the value, or `None` if it has not been set. Never waits.
@@ -208,15 +183,7 @@ impl<T> SetOnce<T> {
     /// assert_eq!(once.get(), Some(&5));
     /// ```
     pub fn get(&self) -> Option<&T> {
-        if self.initialized() {
-            // SAFETY: `initialized` saw `value_set` true with acquire ordering, so the value is
-            // initialized and its writes are visible here; from now on it is only read through
-            // `&self` (invariant of `value`), so a shared reference for as long as `&self`
-            // lives is sound.
-            Some(self.value.with(|ptr| unsafe { (*ptr).assume_init_ref() }))
-        } else {
-            None
-        }
+        self.slot.get()
     }
 
     /// Sets the value and wakes every task waiting in [`wait`](SetOnce::wait).
@@ -242,14 +209,9 @@ impl<T> SetOnce<T> {
         if self.initialized() {
             return Err(SetOnceError(value));
         }
-        // SAFETY: we hold `setting` and `value_set` is false, so no other `set` writes `value`
-        // and nobody reads it (invariant of `value`). The slot is uninitialized, so overwriting
-        // it leaks nothing.
-        self.value
-            .with_mut(|ptr| unsafe { ptr.write(MaybeUninit::new(value)) });
-        // Release: pairs with the acquire load in `initialized`, and comes before the
-        // `notify_waiters` below, so that a woken waiter finds the value.
-        self.value_set.store(true, Ordering::Release);
+        // SAFETY: we hold `setting` and the slot is empty, so we are its only writer. The value
+        // is published before the `notify_waiters` below, so that a woken waiter finds it.
+        unsafe { self.slot.set_unchecked(value) };
         drop(setting);
         self.notify.notify_waiters();
         Ok(())
@@ -266,16 +228,7 @@ impl<T> SetOnce<T> {
     /// assert_eq!(SetOnce::<String>::new().into_inner(), None);
     /// ```
     pub fn into_inner(mut self) -> Option<T> {
-        if self.initialized_mut() {
-            // Mark it empty first, so that the destructor does not drop the value again.
-            self.value_set.store(false, Ordering::Relaxed);
-            // SAFETY: `value_set` was true, so the value is initialized (invariant of `value`);
-            // we own the `SetOnce`, and with `value_set` now false nothing reads or drops the
-            // slot again, so moving the value out leaves no second owner.
-            Some(self.value.with(|ptr| unsafe { ptr.read().assume_init() }))
-        } else {
-            None
-        }
+        self.slot.take()
     }
 
     /// Waits until the value is set, and returns a reference to it.
@@ -314,17 +267,6 @@ impl<T> SetOnce<T> {
     }
 }
 
-impl<T> Drop for SetOnce<T> {
-    fn drop(&mut self) {
-        if self.initialized_mut() {
-            // SAFETY: `value_set` is true, so the value is initialized (invariant of `value`),
-            // and `&mut self` in the destructor is the last access to it: it is dropped once.
-            self.value
-                .with_mut(|ptr| unsafe { (*ptr).assume_init_drop() });
-        }
-    }
-}
-
 impl<T> Default for SetOnce<T> {
     /// An empty `SetOnce`, like [`SetOnce::new`].
     fn default() -> SetOnce<T> {
@@ -336,8 +278,7 @@ impl<T> From<T> for SetOnce<T> {
     /// A `SetOnce` that already holds `value`.
     fn from(value: T) -> SetOnce<T> {
         SetOnce {
-            value_set: AtomicBool::new(true),
-            value: UnsafeCell::new(MaybeUninit::new(value)),
+            slot: OnceSlot::new_with(value),
             setting: Mutex::new(()),
             notify: Notify::new(),
         }
