@@ -17,6 +17,7 @@
 # Usage, from anywhere in the repository:  scripts/test-windows.sh [--clippy] [TEST-FILTER...]
 #   --clippy      also run clippy for the Windows target, warnings denied
 #   TEST-FILTER   passed to every test binary (e.g. `tcp` to run only tests named so)
+# It stops the prefix's Wine server when it ends, and with it any other program of that prefix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -100,6 +101,19 @@ skips=()
 for name in "${KNOWN_FAILURES[@]}"; do
     skips+=(--skip "$name")
 done
+
+# One Wine server for the whole run, kept alive between test binaries and stopped at the end.
+# By default the server exits a few seconds after its last client; a test binary that starts
+# while it is shutting down loses its connection ("wine client error: recvmsg: Connection reset
+# by peer") and dies before running a test, which made the run fail at random.
+# The prefix's services (started with the first program of a session) outlive every test and
+# keep the descriptors they inherit open, so they are started here, reading and writing nothing,
+# rather than by a test whose output runs through the pipe below (which would then never close).
+# (A server still shutting down from an earlier step is waited for first, for a while.)
+timeout 30 wineserver -w >/dev/null 2>&1 || true
+wineserver -p
+trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
+wine cmd /c exit </dev/null >/dev/null 2>&1 || true
 
 echo "==> cargo test --target $TARGET --lib --tests (under Wine)"
 echo "==> skipping ${#KNOWN_FAILURES[@]} tests known to fail under Wine: ${KNOWN_FAILURES[*]}"
