@@ -31,6 +31,30 @@ async fn large_write_and_read() {
     assert!(fs::read(&path).await.unwrap() == data);
 }
 
+/// 40 MiB: large enough that the read is split between threads of the blocking pool, on
+/// every flavour (a current_thread runtime has a blocking pool too).
+async fn read_of_a_file_read_in_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pieces");
+    let data: Vec<u8> = (0..40 * 1024 * 1024 + 77)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    let read = fs::read(&path).await.unwrap();
+    assert_eq!(read.len(), data.len());
+    assert!(read == data, "the contents differ");
+}
+
+#[evloop::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_of_a_file_read_in_pieces_on_two_workers() {
+    read_of_a_file_read_in_pieces().await;
+}
+
+#[evloop::test]
+async fn read_of_a_file_read_in_pieces_on_one_thread() {
+    read_of_a_file_read_in_pieces().await;
+}
+
 #[evloop::test]
 async fn copy_rename_and_remove_file() {
     let dir = tempfile::tempdir().unwrap();

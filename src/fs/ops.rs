@@ -29,7 +29,16 @@ use super::offload::asyncify;
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
-    asyncify(move || crate::reactor::read_whole(&path)).await
+    // A large file is read by more than one thread of this runtime's blocking pool.
+    let handle = crate::runtime::Handle::try_current().ok();
+    asyncify(move || {
+        crate::reactor::read_whole(&path, &|job| {
+            if let Some(handle) = &handle {
+                drop(handle.spawn_blocking(job));
+            }
+        })
+    })
+    .await
 }
 
 /// Reads the whole file at `path` into a string.
