@@ -29,11 +29,11 @@ use super::offload::asyncify;
 /// ```
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
-    // A large file is read by more than one thread of this runtime's blocking pool.
-    let handle = crate::runtime::Handle::try_current().ok();
     asyncify(move || {
+        // A large file is read by more than one thread of the blocking pool; its threads run
+        // in their runtime's context.
         crate::reactor::read_whole(&path, &|job| {
-            if let Some(handle) = &handle {
+            if let Ok(handle) = crate::runtime::Handle::try_current() {
                 drop(handle.spawn_blocking(job));
             }
         })

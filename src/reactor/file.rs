@@ -33,7 +33,6 @@ pub(crate) fn read_whole(path: &Path, spawn_helper: SpawnHelper<'_>) -> io::Resu
         .unwrap_or(0);
     let mut buf: Vec<u8> = Vec::new();
     buf.try_reserve_exact(hint).map_err(out_of_memory)?;
-    let file = std::sync::Arc::new(file);
     if hint >= PARALLEL_MIN {
         parallel::read_into(&file, &mut buf, hint, spawn_helper)?;
     } else if hint >= PREFAULT_MIN {
@@ -44,7 +43,7 @@ pub(crate) fn read_whole(path: &Path, spawn_helper: SpawnHelper<'_>) -> io::Resu
             // Full: at the end of the file (the common case, answered by a read of 0 into a
             // small probe, as std does), or the file is larger than it said.
             let mut probe = [0u8; 32];
-            match rustix::io::read(&*file, &mut probe) {
+            match rustix::io::read(&file, &mut probe) {
                 Ok(0) => return Ok(buf),
                 Ok(n) => {
                     buf.try_reserve(n.max(8 * 1024)).map_err(out_of_memory)?;
@@ -55,7 +54,7 @@ pub(crate) fn read_whole(path: &Path, spawn_helper: SpawnHelper<'_>) -> io::Resu
             }
             continue;
         }
-        match rustix::io::read(&*file, buf.spare_capacity_mut()) {
+        match rustix::io::read(&file, buf.spare_capacity_mut()) {
             Ok(([], _)) => return Ok(buf),
             Ok((filled, _)) => {
                 let n = filled.len();
@@ -102,7 +101,8 @@ mod parallel {
     use super::{prefault, SpawnHelper, MAX_HELPERS, PIECE};
 
     struct Pieces {
-        file: Arc<std::fs::File>,
+        /// A duplicate of the file's descriptor: it lives as long as the last helper.
+        file: std::fs::File,
         /// The address of the buffer's first byte (its spare capacity, `len` bytes long).
         base: usize,
         len: usize,
@@ -160,7 +160,7 @@ mod parallel {
             prefault(piece);
             let mut done = 0;
             while done < len {
-                match rustix::io::pread(&*self.file, &mut piece[done..], (start + done) as u64) {
+                match rustix::io::pread(&self.file, &mut piece[done..], (start + done) as u64) {
                     Ok(([], _)) => return Ok(false),
                     Ok((filled, _)) => done += filled.len(),
                     Err(rustix::io::Errno::INTR) => {}
@@ -173,9 +173,10 @@ mod parallel {
 
     /// Reads the first `len` bytes of `file` into `buf` (empty, with a capacity of `len`), on
     /// this thread and helpers. On return `buf` holds them all and `file`'s offset is `len`,
-    /// or, if the file turned out shorter, `buf` is still empty and the offset 0.
+    /// or, if the file turned out shorter (or there is no core to spare for helpers), `buf` is
+    /// still empty and the offset 0, for the caller to read it from the start.
     pub(super) fn read_into(
-        file: &Arc<std::fs::File>,
+        file: &std::fs::File,
         buf: &mut Vec<u8>,
         len: usize,
         spawn_helper: SpawnHelper<'_>,
@@ -184,8 +185,13 @@ mod parallel {
         let count = len.div_ceil(PIECE);
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let helpers = (count - 1).min(threads - 1).min(MAX_HELPERS);
+        if helpers == 0 {
+            // One core: the caller reads it alone, into a buffer faulted in up front.
+            prefault(buf.spare_capacity_mut());
+            return Ok(());
+        }
         let pieces = Arc::new(Pieces {
-            file: file.clone(),
+            file: file.try_clone()?,
             base: buf.spare_capacity_mut().as_mut_ptr() as usize,
             len,
             count,
@@ -219,7 +225,7 @@ mod parallel {
         }
         // SAFETY: every piece was read in full, so the first `len` bytes are initialised.
         unsafe { buf.set_len(len) };
-        rustix::fs::seek(&**file, rustix::fs::SeekFrom::Start(len as u64))?;
+        rustix::fs::seek(file, rustix::fs::SeekFrom::Start(len as u64))?;
         Ok(())
     }
 }
