@@ -13,8 +13,8 @@ use super::offload::asyncify;
 ///
 /// On Linux, a file of 32 MiB or more is read in 8 MiB pieces by up to eight threads of the
 /// blocking pool at once (as many as the machine has cores), each piece with `pread` into its
-/// place in the vector; a file that changes size meanwhile is read again, or further, so the
-/// result is what a single `std::fs::read` would have returned.
+/// place in the vector. A file found shorter than its size said is read again from its start,
+/// one that has grown is read on to its new end.
 ///
 /// # Examples
 ///
