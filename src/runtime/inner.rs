@@ -8,7 +8,8 @@ use crate::reactor::Driver;
 use crate::runtime::{context, WorkerThreads};
 use std::sync::Arc;
 
-use crate::loom::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use super::live::LiveCount;
+use crate::loom::{lock, AtomicBool, Condvar, Mutex, Ordering};
 use crate::scheduler::{current_thread, multi_thread, schedule_local, Reason};
 use crate::task::raw::{new_task, Placement, Runnable};
 use crate::task::registry::Registry;
@@ -31,7 +32,7 @@ pub(crate) struct RuntimeInner {
     /// `block_in_place`.
     pub(crate) workers: WorkerThreads,
     /// Tasks (async and blocking) whose future has not been dropped yet.
-    live: AtomicUsize,
+    live: LiveCount,
     /// Set while some thread waits in `Runtime::run` for `live` to reach zero.
     run_waiting: AtomicBool,
     run_lock: Mutex<()>,
@@ -53,17 +54,18 @@ impl RuntimeInner {
         blocking: BlockingPool,
         workers: WorkerThreads,
     ) -> RuntimeInner {
-        let registry = Registry::new(match &scheduler {
+        let threads = match &scheduler {
             Scheduler::MultiThread(shared) => shared.workers.len(),
             Scheduler::CurrentThread(_) => 1,
-        });
+        };
+        let registry = Registry::new(threads);
         RuntimeInner {
             scheduler,
             driver,
             registry,
             blocking,
             workers,
-            live: AtomicUsize::new(0),
+            live: LiveCount::new(threads),
             run_waiting: AtomicBool::new(false),
             run_lock: Mutex::new(()),
             run_cvar: Condvar::new(),
@@ -157,19 +159,21 @@ impl RuntimeInner {
     }
 
     pub(crate) fn task_spawned(&self) {
-        self.live.fetch_add(1, Ordering::Relaxed);
+        self.live.spawned();
     }
 
     /// Called exactly once per task, when its future is dropped.
     pub(crate) fn task_dropped(&self) {
-        if self.live.fetch_sub(1, Ordering::SeqCst) == 1 && self.run_waiting.load(Ordering::SeqCst)
-        {
+        // The drop is counted (`SeqCst`) before the flag is read; `wait_all_tasks` sets the flag
+        // before it reads the count: one of the two sees the other.
+        self.live.dropped();
+        if self.run_waiting.load(Ordering::SeqCst) && self.live.is_zero() {
             self.notify_run_waiter();
         }
     }
 
     pub(crate) fn live_tasks(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+        self.live.get()
     }
 
     fn notify_run_waiter(&self) {
@@ -187,7 +191,7 @@ impl RuntimeInner {
         match &self.scheduler {
             Scheduler::CurrentThread(shared) => {
                 shared.block_on(self, |_cx| {
-                    if self.live.load(Ordering::SeqCst) == 0 {
+                    if self.live.is_zero() {
                         std::task::Poll::Ready(())
                     } else {
                         std::task::Poll::Pending
@@ -196,7 +200,7 @@ impl RuntimeInner {
             }
             Scheduler::MultiThread(_) => {
                 let mut guard = lock(&self.run_lock);
-                while self.live.load(Ordering::SeqCst) != 0 {
+                while !self.live.is_zero() {
                     guard = match self.run_cvar.wait(guard) {
                         Ok(guard) => guard,
                         Err(poisoned) => poisoned.into_inner(),

@@ -18,6 +18,7 @@ mod builder;
 pub(crate) mod context;
 mod handle;
 mod inner;
+mod live;
 mod metrics;
 #[allow(clippy::module_inception)]
 mod runtime;
