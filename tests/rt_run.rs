@@ -65,6 +65,32 @@ rt_test! {
         sender.join().unwrap();
     }
 
+    /// Tasks are counted where they are spawned and where they are dropped, often two
+    /// different threads: `run` must not see the count reach zero while a chain of tasks, each
+    /// spawning the next from whichever worker it runs on and then ending, is still going.
+    fn run_waits_for_chains_of_tasks_across_workers(rt) {
+        fn link(left: usize, done: Arc<AtomicUsize>) {
+            done.fetch_add(1, Ordering::SeqCst);
+            if left > 0 {
+                evloop::spawn(async move {
+                    if left % 3 == 0 {
+                        yield_now().await;
+                    }
+                    link(left - 1, done);
+                });
+            }
+        }
+        const CHAINS: usize = 16;
+        const DEPTH: usize = 300;
+        let done = Arc::new(AtomicUsize::new(0));
+        for _ in 0..CHAINS {
+            let done = done.clone();
+            rt.spawn(async move { link(DEPTH, done) });
+        }
+        rt.run();
+        assert_eq!(done.load(Ordering::SeqCst), CHAINS * (DEPTH + 1));
+    }
+
     /// Acceptance: `spawn_blocking` closures (spawned from outside and from tasks) are waited
     /// for.
     fn run_waits_for_spawn_blocking(rt) {
