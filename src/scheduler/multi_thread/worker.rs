@@ -387,12 +387,17 @@ impl Worker<'_> {
 
     fn park(&mut self) {
         WorkerMetrics::bump(&self.me.metrics.parks, 1);
-        // A spawn outside a poll (a destructor run here) may have left this set; its task has
-        // been run, as this worker parks only with an empty queue.
+        // A spawn outside a poll (a destructor run by the driver's turn) may have left this
+        // set; its task has been run, as this worker gets here only with an empty queue.
         self.local.deferred_notify.set(false);
         // Nothing to run: a good moment to free finished tasks, which must not wait for this
         // worker's next busy spell.
         self.local.flush_retired(self.rt);
+        if self.local.deferred_notify.replace(false) {
+            // Freeing them ran a destructor that spawned a task here, which woke no sibling:
+            // run it instead of going to sleep with it queued.
+            return;
+        }
         let was_last_searcher = self
             .shared
             .idle
