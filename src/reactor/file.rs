@@ -129,7 +129,12 @@ mod parallel {
                 if index >= self.count {
                     return;
                 }
-                let result = self.read_piece(index);
+                // Every claimed piece must be counted as finished, or the reading thread waits
+                // forever: a panic (none is expected) becomes the read's error.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.read_piece(index)
+                }))
+                .unwrap_or_else(|_| Err(io::Error::other("reading a piece of the file panicked")));
                 let mut progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
                 match result {
                     Ok(true) => {}
