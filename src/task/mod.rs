@@ -46,11 +46,10 @@ use crate::runtime::{context, Handle};
 /// The task starts running at once, whether or not the `JoinHandle` is awaited; dropping the
 /// handle detaches the task.
 ///
-/// Spawned from a task on a multi-threaded runtime, the new task is queued on the same worker.
-/// If it is the only task waiting there when the spawning task's poll returns, that worker runs
-/// it next and no other worker is woken for it (as with tokio): a task that spawns a child and
-/// then blocks its thread, instead of awaiting, holds the child up until its poll ends. Blocking
-/// work belongs in [`spawn_blocking`] or [`block_in_place`](crate::task::block_in_place).
+/// Spawned from a task on a multi-threaded runtime, the new task is queued on the same worker,
+/// where a sleeping worker is woken to steal it if need be: unlike tokio's, a child spawned by a
+/// task that then blocks its thread (instead of awaiting) still runs. Blocking work belongs in
+/// [`spawn_blocking`] or [`block_in_place`](crate::task::block_in_place) all the same.
 ///
 /// ```
 /// # evloop::block_on(async {

@@ -1,12 +1,7 @@
 //! The multi-threaded, work-stealing scheduler.
 //!
 //! # Where a runnable goes
-//! - Spawned from a worker: the back of that worker's local queue. Into an empty queue, it
-//!   wakes no sibling until the spawning poll returns, and then only if more than one runnable
-//!   waits there: a task that spawns a child and ends hands it to its own worker, as tokio's LIFO
-//!   slot does. So, as with tokio, a task that spawns a child and then blocks its thread (rather
-//!   than awaiting) delays that child until the poll ends; blocking work belongs on
-//!   `spawn_blocking` or in `block_in_place`.
+//! - Spawned from a worker: the back of that worker's local queue.
 //! - Woken from a worker (by the task it is running): the worker's **LIFO slot**, displacing the
 //!   slot's previous occupant to the back of the local queue. A message sent to a task is then
 //!   handled right after the sender yields, while the data is still in cache. To keep two tasks

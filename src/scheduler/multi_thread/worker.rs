@@ -23,9 +23,6 @@ pub(crate) struct WorkerLocal {
     /// Registry keys of tasks whose futures were dropped on this thread, not yet removed from
     /// the registry (see [`WorkerLocal::retire`]).
     retired: RefCell<Vec<EntryKey>>,
-    /// A task spawned here went into an empty local queue without waking a sibling; whether
-    /// one is woken for it is decided when the current poll returns (see `Worker::run_task`).
-    deferred_notify: Cell<bool>,
 }
 
 /// How many registry keys a worker collects before it removes them in one batch.
@@ -61,12 +58,6 @@ impl WorkerLocal {
     /// the LIFO slot. A yield does not wake a sleeping worker: it re-queues a task that this
     /// worker just popped, so it adds no work that was not visible before, and this worker runs
     /// it soon anyway (waking a sibling for it would cost a fence on every yield).
-    ///
-    /// A task spawned into an empty queue wakes no sibling yet: if the poll that spawned it
-    /// leaves it the only runnable here, this worker runs it next, and a sibling woken for it
-    /// would only take it away (a task that spawns one child and ends, a chain, would move
-    /// between workers, each move a wake-up). `Worker::run_task` wakes one after the poll if
-    /// more than one runnable is then waiting; a second spawn in the same poll wakes one at once.
     #[inline]
     pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, reason: Reason) {
         let shared = rt.multi_thread();
@@ -76,15 +67,7 @@ impl WorkerLocal {
             LocalState::Closed => return drop(runnable),
         }
         match reason {
-            Reason::Spawned => {
-                let me = &shared.workers[self.index];
-                if !self.deferred_notify.get() && me.local.is_empty() {
-                    queue::push_local_or_overflow(&me.local, &shared.injector, runnable);
-                    self.deferred_notify.set(true);
-                } else {
-                    self.push_back(shared, runnable);
-                }
-            }
+            Reason::Spawned => self.push_back(shared, runnable),
             Reason::Yielded => {
                 let me = &shared.workers[self.index];
                 queue::push_local_or_overflow(&me.local, &shared.injector, runnable);
@@ -213,7 +196,6 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         lifo: Cell::new(None),
         state: Cell::new(LocalState::Running),
         retired: RefCell::new(Vec::with_capacity(RETIRE_BATCH)),
-        deferred_notify: Cell::new(false),
     };
     let ctx = Local {
         rt,
@@ -373,31 +355,13 @@ impl Worker<'_> {
         }
         WorkerMetrics::bump(&self.me.metrics.polls, 1);
         coop::with_budget(|| task.run());
-        if self.local.deferred_notify.replace(false) {
-            // The poll spawned a task into an empty queue (see `WorkerLocal::schedule`): a
-            // sibling is worth waking only if this worker now has more than that one to run.
-            let lifo = self.local.lifo.take();
-            let waiting = self.me.local.len() + usize::from(lifo.is_some());
-            self.local.lifo.set(lifo);
-            if waiting > 1 {
-                self.shared.notify_parked();
-            }
-        }
     }
 
     fn park(&mut self) {
         WorkerMetrics::bump(&self.me.metrics.parks, 1);
-        // A spawn outside a poll (a destructor run by the driver's turn) may have left this
-        // set; its task has been run, as this worker gets here only with an empty queue.
-        self.local.deferred_notify.set(false);
         // Nothing to run: a good moment to free finished tasks, which must not wait for this
         // worker's next busy spell.
         self.local.flush_retired(self.rt);
-        if self.local.deferred_notify.replace(false) {
-            // Freeing them ran a destructor that spawned a task here, which woke no sibling:
-            // run it instead of going to sleep with it queued.
-            return;
-        }
         let was_last_searcher = self
             .shared
             .idle
@@ -568,76 +532,5 @@ mod tests {
             assert!(Instant::now() < deadline, "{} entries left", registry.len());
             std::thread::sleep(Duration::from_millis(1));
         }
-    }
-
-    /// Runs `body` on a 2-worker runtime in a thread of its own and fails if it takes more than
-    /// ten seconds (a lost wake-up would otherwise hang the test).
-    fn finishes_on_two_workers(body: impl std::future::Future<Output = ()> + Send + 'static) {
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async { crate::spawn(body).await }).unwrap();
-            done_tx.send(()).unwrap();
-        });
-        done_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("two tasks that wait for each other never ran at the same time");
-    }
-
-    /// A poll that spawns a task into an empty queue and also wakes one (into the LIFO slot)
-    /// leaves two runnables: a sleeping sibling must be woken when the poll returns. The two
-    /// meet at a barrier, so they finish only if they run on both workers at once.
-    #[test]
-    fn a_spawn_and_a_wake_in_one_poll_wake_a_sleeping_sibling() {
-        use std::sync::{Arc, Barrier};
-
-        finishes_on_two_workers(async {
-            let barrier = Arc::new(Barrier::new(2));
-            let notify = Arc::new(crate::sync::Notify::new());
-            let woken = crate::spawn({
-                let (barrier, notify) = (barrier.clone(), notify.clone());
-                async move {
-                    notify.notified().await;
-                    barrier.wait();
-                }
-            });
-            // Long enough for both workers to run out of work and go to sleep.
-            crate::time::sleep(Duration::from_millis(50)).await;
-            // Detached, as is its child: their ends wake no task, which could displace the
-            // LIFO slot's task into the queue and wake a sibling for that reason instead.
-            drop(crate::spawn(async move {
-                drop(crate::spawn(async move {
-                    barrier.wait();
-                }));
-                notify.notify_one();
-            }));
-            woken.await.unwrap();
-        });
-    }
-
-    /// Two spawns in one poll: the second wakes a sibling at once.
-    #[test]
-    fn a_second_spawn_in_one_poll_wakes_a_sleeping_sibling() {
-        use std::sync::{Arc, Barrier};
-
-        finishes_on_two_workers(async {
-            crate::time::sleep(Duration::from_millis(50)).await;
-            let barrier = Arc::new(Barrier::new(2));
-            let first = crate::spawn({
-                let barrier = barrier.clone();
-                async move {
-                    barrier.wait();
-                }
-            });
-            let second = crate::spawn(async move {
-                barrier.wait();
-            });
-            first.await.unwrap();
-            second.await.unwrap();
-        });
     }
 }
