@@ -106,7 +106,7 @@ done
 # By default the server exits a few seconds after its last client; a test binary that starts
 # while it is shutting down loses its connection ("wine client error: recvmsg: Connection reset
 # by peer") and dies before running a test, which made the run fail at random.
-# The prefix's services (started with the first program of a session) outlive every test and
+# The prefix's services (started with the first program the server runs) outlive every test and
 # keep the descriptors they inherit open, so they are started here, reading and writing nothing,
 # rather than by a test whose output runs through the pipe below (which would then never close).
 # (A server still shutting down from an earlier step is waited for first, for a while.)
