@@ -493,6 +493,49 @@ fn spawned_task_is_stolen_from_a_blocked_worker(workers: usize) {
     });
 }
 
+/// Tasks woken together by one driver turn (two timers due at the same instant) wait on the
+/// worker that turned it, without a sibling being woken for them; if the first one run then
+/// blocks its worker until the other has run, a sibling must still come and take the other.
+fn tasks_woken_by_one_driver_turn_are_taken_from_a_blocked_worker(workers: usize) {
+    util::with_watchdog(move || {
+        let rt = util::Flavor::MultiThread(workers).build();
+        let threads = rt.block_on(rt.spawn(async {
+            let started = Arc::new(AtomicUsize::new(0));
+            let deadline = evloop::time::Instant::now() + Duration::from_millis(50);
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let started = started.clone();
+                    evloop::spawn(async move {
+                        evloop::time::sleep_until(deadline).await;
+                        started.fetch_add(1, Ordering::SeqCst);
+                        // Block this worker (badly behaved on purpose) until both have started.
+                        util::wait_until("the other task to start on another worker", || {
+                            started.load(Ordering::SeqCst) == 2
+                        });
+                        thread::current().id()
+                    })
+                })
+                .collect();
+            let mut threads = HashSet::new();
+            for handle in handles {
+                threads.insert(handle.await.unwrap());
+            }
+            threads
+        }));
+        assert_eq!(threads.unwrap().len(), 2, "both tasks ran on one thread");
+    });
+}
+
+#[test]
+fn tasks_woken_by_one_driver_turn_are_taken_from_a_blocked_worker_2_workers() {
+    tasks_woken_by_one_driver_turn_are_taken_from_a_blocked_worker(2);
+}
+
+#[test]
+fn tasks_woken_by_one_driver_turn_are_taken_from_a_blocked_worker_4_workers() {
+    tasks_woken_by_one_driver_turn_are_taken_from_a_blocked_worker(4);
+}
+
 #[test]
 fn spawned_task_is_stolen_from_a_blocked_worker_2_workers() {
     spawned_task_is_stolen_from_a_blocked_worker(2);

@@ -227,6 +227,8 @@ pub(crate) struct Driver {
     shut_down: AtomicBool,
     /// Held by the thread that currently drives (polls the reactor).
     driving: AtomicBool,
+    /// How many turns have ended; written only by the thread holding `driving`.
+    turns: AtomicU64,
 }
 
 impl fmt::Debug for Driver {
@@ -255,6 +257,7 @@ impl Driver {
             waiting: WaitState::new(now),
             shut_down: AtomicBool::new(false),
             driving: AtomicBool::new(false),
+            turns: AtomicU64::new(0),
             clock,
         })
     }
@@ -315,7 +318,19 @@ impl Driver {
     }
 
     fn release(&self) {
+        // Only the holder writes: a load and a store, no read-modify-write.
+        self.turns
+            .store(self.turns.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         self.driving.store(false, Ordering::Release);
+    }
+
+    /// Whether a thread drives now, and how many turns have ended so far: a thread that sees
+    /// no driver and the same count twice knows that nobody turned the driver in between.
+    pub(crate) fn progress(&self) -> (bool, u64) {
+        (
+            self.driving.load(Ordering::Relaxed),
+            self.turns.load(Ordering::Relaxed),
+        )
     }
 
     /// If no other thread drives, calls `before_wait` (the caller's last chance to see a pending

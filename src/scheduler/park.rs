@@ -4,6 +4,8 @@
 //! it makes the next `park` return at once. This is the property the scheduler's no-lost-wakeup
 //! argument rests on (see `multi_thread::idle`).
 
+use std::time::Duration;
+
 use crate::loom::{lock, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
 use crate::reactor::Driver;
 
@@ -100,6 +102,40 @@ impl Parker {
         }
     }
 
+    /// [`Parker::park`] that also returns once `timeout` has passed (or earlier, on a spurious
+    /// wake-up of the condition variable): the caller tells a notification from a timeout by its
+    /// own state, as it does for spurious wake-ups of `park`. A notification that arrives while
+    /// it returns is consumed, as `park` would consume it.
+    pub(crate) fn park_timeout(&self, timeout: Duration) {
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+        let guard = lock(&self.lock);
+        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.store(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => unreachable!("two threads parked on one Parker (state {actual})"),
+        }
+        let guard = match self.cvar.wait_timeout(guard, timeout) {
+            Ok((guard, _)) => guard,
+            Err(poisoned) => poisoned.into_inner().0,
+        };
+        // Still under the lock: an `unpark` that saw PARKED waits for it before it signals, so
+        // its signal finds nobody waiting and is harmless.
+        match self.state.swap(EMPTY, SeqCst) {
+            NOTIFIED | PARKED => {}
+            actual => unreachable!("invalid Parker state {actual}"),
+        }
+        drop(guard);
+    }
+
     /// Wakes the parked thread, or makes its next `park` return at once.
     ///
     /// Costs one atomic swap when nobody is parked; a lock and a condition-variable signal (a
@@ -140,6 +176,26 @@ mod tests {
         let p = Parker::new();
         p.unpark();
         p.park(); // returns at once
+    }
+
+    #[test]
+    fn park_timeout_returns_without_a_notification() {
+        let p = Parker::new();
+        p.park_timeout(Duration::from_millis(1));
+        // It left no state behind: a later notification is kept for the next park.
+        p.unpark();
+        p.park();
+    }
+
+    #[test]
+    fn park_timeout_returns_early_when_unparked() {
+        let p = Arc::new(Parker::new());
+        for _ in 0..100 {
+            let p2 = p.clone();
+            let t = std::thread::spawn(move || p2.park_timeout(Duration::from_secs(3600)));
+            p.unpark();
+            t.join().unwrap();
+        }
     }
 
     #[test]

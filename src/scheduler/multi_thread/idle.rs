@@ -128,6 +128,21 @@ impl Idle {
         }
     }
 
+    /// A sleeping worker, left on the list and counted as it is (to be asked to watch, see the
+    /// scheduler's module doc); `None` if every worker is awake. Takes the lock only when the
+    /// state word counts a sleeper.
+    pub(crate) fn any_sleeper(&self) -> Option<usize> {
+        if unparked(self.state.load(SeqCst)) >= self.num_workers {
+            return None;
+        }
+        lock(&self.sleepers).first().copied()
+    }
+
+    /// How many workers are awake (not on the sleepers list).
+    pub(crate) fn num_unparked(&self) -> usize {
+        unparked(self.state.load(SeqCst))
+    }
+
     /// Removes every sleeper from the list (at shutdown) and returns them.
     pub(crate) fn unpark_all(&self) -> Vec<usize> {
         let mut sleepers = lock(&self.sleepers);

@@ -230,3 +230,20 @@ fn unpark_before_park_is_kept() {
         t.join().unwrap();
     });
 }
+
+/// A timed park racing a notification: the notification wakes it or is consumed by it, and either
+/// way leaves no state behind for the next park (which a second notification then ends).
+#[test]
+fn park_timeout_consumes_or_is_woken_by_a_notification() {
+    model(|| {
+        let parker = Arc::new(Parker::new());
+        let t = {
+            let parker = parker.clone();
+            thread::spawn(move || parker.park_timeout(std::time::Duration::from_secs(1)))
+        };
+        parker.unpark();
+        t.join().unwrap();
+        parker.unpark();
+        parker.park();
+    });
+}

@@ -6,6 +6,7 @@ use super::queue::{self, INJECTOR_BATCH};
 use super::{
     Shared, WorkerMetrics, WorkerShared, DRIVER_INTERVAL, GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS,
 };
+use crate::loom::Ordering;
 use crate::runtime::RuntimeInner;
 use crate::scheduler::{Local, LocalGuard, LocalKind, Reason};
 use crate::task::coop;
@@ -23,6 +24,9 @@ pub(crate) struct WorkerLocal {
     /// Registry keys of tasks whose futures were dropped on this thread, not yet removed from
     /// the registry (see [`WorkerLocal::retire`]).
     retired: RefCell<Vec<EntryKey>>,
+    /// Set while this thread turns the driver: the runnables it wakes then stay here without
+    /// waking a sibling (see "Keeping I/O work together" in the module doc of [`super`]).
+    driving: Cell<bool>,
 }
 
 /// How many registry keys a worker collects before it removes them in one batch.
@@ -57,7 +61,8 @@ impl WorkerLocal {
     /// New tasks and tasks that yielded go to the back of the local queue; other wake-ups go to
     /// the LIFO slot. A yield does not wake a sleeping worker: it re-queues a task that this
     /// worker just popped, so it adds no work that was not visible before, and this worker runs
-    /// it soon anyway (waking a sibling for it would cost a fence on every yield).
+    /// it soon anyway (waking a sibling for it would cost a fence on every yield). Nor does a
+    /// wake-up from a driver turn: the turn asks for a watcher instead, once it is over.
     #[inline]
     pub(crate) fn schedule(&self, rt: &RuntimeInner, runnable: Runnable, reason: Reason) {
         let shared = rt.multi_thread();
@@ -74,7 +79,12 @@ impl WorkerLocal {
             }
             Reason::Woken => {
                 if let Some(prev) = self.lifo.replace(Some(runnable)) {
-                    self.push_back(shared, prev);
+                    if self.driving.get() {
+                        let me = &shared.workers[self.index];
+                        queue::push_local_or_overflow(&me.local, &shared.injector, prev);
+                    } else {
+                        self.push_back(shared, prev);
+                    }
                 }
             }
         }
@@ -185,7 +195,22 @@ struct Worker<'a> {
     tick: u32,
     lifo_polls: u32,
     is_searching: bool,
+    /// While watching: for each worker, the length of its local queue and its poll count at
+    /// the last look.
+    watch: Vec<(usize, u64)>,
+    /// While watching: the driver's turn count at the last look.
+    watch_turns: u64,
     rng: u32,
+}
+
+/// What a watching worker concluded from a look at its siblings.
+enum Look {
+    /// Keep watching.
+    Wait,
+    /// Wake up and join in.
+    Help,
+    /// Every other worker sleeps: stop watching.
+    AllAsleep,
 }
 
 /// Runs worker `index` of `rt` until the runtime shuts down.
@@ -196,6 +221,7 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         lifo: Cell::new(None),
         state: Cell::new(LocalState::Running),
         retired: RefCell::new(Vec::with_capacity(RETIRE_BATCH)),
+        driving: Cell::new(false),
     };
     let ctx = Local {
         rt,
@@ -211,6 +237,8 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         tick: 0,
         lifo_polls: 0,
         is_searching: false,
+        watch: Vec::with_capacity(shared.workers.len()),
+        watch_turns: 0,
         // Any non-zero seed works for xorshift; spread them so workers start stealing from
         // different victims.
         rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
@@ -261,7 +289,10 @@ impl Worker<'_> {
     fn next_task(&mut self) -> Option<Runnable> {
         self.tick = self.tick.wrapping_add(1);
         if self.tick % DRIVER_INTERVAL == 0 {
+            self.local.driving.set(true);
             self.shared.driver.poll_ready();
+            self.local.driving.set(false);
+            self.after_turn();
         }
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = self.shared.injector.pop().ok().or_else(|| self.balance()) {
@@ -282,6 +313,15 @@ impl Worker<'_> {
             return Some(task);
         }
         self.take_from_injector()
+    }
+
+    /// After a driver turn on this thread: what it woke is queued here and nobody was woken
+    /// for it, so make sure a sibling watches.
+    #[inline]
+    fn after_turn(&self) {
+        if !self.me.local.is_empty() {
+            self.shared.ask_to_watch();
+        }
     }
 
     fn take_from_injector(&mut self) -> Option<Runnable> {
@@ -371,9 +411,21 @@ impl Worker<'_> {
             // See `idle`'s module doc: the last searcher re-checks after leaving.
             self.shared.notify_parked();
         }
+        let mut watching = false;
         loop {
-            let drove = self.me.parker.park_or_drive(&self.shared.driver);
+            let drove = if watching {
+                // A watcher does not drive: the I/O it would collect belongs with the busy
+                // worker that turns the driver.
+                self.me.parker.park_timeout(super::WATCH_INTERVAL);
+                false
+            } else {
+                self.local.driving.set(true);
+                let drove = self.me.parker.park_or_drive(&self.shared.driver);
+                self.local.driving.set(false);
+                drove
+            };
             if self.shared.is_shutdown() {
+                self.shared.stop_watching(self.index);
                 return;
             }
             if drove {
@@ -383,15 +435,81 @@ impl Worker<'_> {
                     // Removed from the sleepers by a notification, which counted us searching.
                     self.is_searching = true;
                 }
+                // Asked to watch while it drove, perhaps: it is awake now, and asks in turn.
+                self.shared.stop_watching(self.index);
+                self.watch.clear();
+                self.after_turn();
                 return;
             }
             if !self.shared.idle.is_parked(self.index) {
                 // Notified: `worker_to_notify` counted us as searching.
+                self.shared.stop_watching(self.index);
+                self.watch.clear();
                 self.is_searching = true;
                 return;
             }
-            // Spurious: still listed as sleeping.
+            // Still listed as sleeping: a spurious wake-up, a request to watch, or the end of a
+            // watch interval.
+            if !self.shared.is_watcher(self.index) {
+                watching = false;
+                self.watch.clear();
+                continue;
+            }
+            watching = true;
+            match self.look() {
+                Look::Wait => {}
+                Look::AllAsleep => {
+                    self.shared.stop_watching(self.index);
+                    watching = false;
+                }
+                Look::Help => {
+                    self.shared.stop_watching(self.index);
+                    if !self.shared.idle.unpark_worker_by_id(self.index) {
+                        self.is_searching = true;
+                    }
+                    return;
+                }
+            }
         }
+    }
+
+    /// A watcher's look at its siblings (see the module doc of [`super`]): compares what it
+    /// sees with the previous look (the first look only records), and records it for the next.
+    fn look(&mut self) -> Look {
+        let first = self.watch.is_empty();
+        let mut behind = false;
+        for (index, worker) in self.shared.workers.iter().enumerate() {
+            let now = (
+                worker.local.len(),
+                worker.metrics.polls.load(Ordering::Relaxed),
+            );
+            if first {
+                self.watch.push(now);
+                continue;
+            }
+            let (queued, polls) = self.watch[index];
+            // It has not polled as many tasks as it had queued at the last look: some of
+            // those have waited a whole interval.
+            if index != self.index && queued > 0 && now.1.wrapping_sub(polls) < queued as u64 {
+                behind = true;
+            }
+            self.watch[index] = now;
+        }
+        let (driving, turns) = self.shared.driver.progress();
+        let stalled = !driving && turns == self.watch_turns;
+        self.watch_turns = turns;
+        if first {
+            return Look::Wait;
+        }
+        if behind || stalled {
+            self.watch.clear();
+            return Look::Help;
+        }
+        if self.shared.idle.num_unparked() == 0 {
+            self.watch.clear();
+            return Look::AllAsleep;
+        }
+        Look::Wait
     }
 
     fn next_rand(&mut self) -> u32 {
