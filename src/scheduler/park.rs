@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::loom::{lock, AtomicUsize, Condvar, Mutex, Ordering::SeqCst};
+use crate::loom::{lock, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering::SeqCst};
 use crate::reactor::Driver;
 
 /// Nobody is parked and no notification is pending.
@@ -68,24 +68,9 @@ impl Parker {
     /// Blocks until [`Parker::unpark`] is called, or returns at once if it was called since the
     /// last `park`. Only one thread parks on a given `Parker`.
     pub(crate) fn park(&self) {
-        // Fast path: consume a pending notification without touching the lock.
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-            .is_ok()
-        {
+        let Some(mut guard) = self.begin_park() else {
             return;
-        }
-        let mut guard = lock(&self.lock);
-        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => {}
-            Err(NOTIFIED) => {
-                // Notified between the fast path and taking the lock.
-                self.state.store(EMPTY, SeqCst);
-                return;
-            }
-            Err(actual) => unreachable!("two threads parked on one Parker (state {actual})"),
-        }
+        };
         loop {
             guard = match self.cvar.wait(guard) {
                 Ok(guard) => guard,
@@ -107,22 +92,9 @@ impl Parker {
     /// own state, as it does for spurious wake-ups of `park`. A notification that arrives while
     /// it returns is consumed, as `park` would consume it.
     pub(crate) fn park_timeout(&self, timeout: Duration) {
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-            .is_ok()
-        {
+        let Some(guard) = self.begin_park() else {
             return;
-        }
-        let guard = lock(&self.lock);
-        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => {}
-            Err(NOTIFIED) => {
-                self.state.store(EMPTY, SeqCst);
-                return;
-            }
-            Err(actual) => unreachable!("two threads parked on one Parker (state {actual})"),
-        }
+        };
         let guard = match self.cvar.wait_timeout(guard, timeout) {
             Ok((guard, _)) => guard,
             Err(poisoned) => poisoned.into_inner().0,
@@ -134,6 +106,29 @@ impl Parker {
             actual => unreachable!("invalid Parker state {actual}"),
         }
         drop(guard);
+    }
+
+    /// The start of both parks: consumes a pending notification and returns `None`, or marks the
+    /// thread PARKED and returns the lock, under which it is to wait.
+    fn begin_park(&self) -> Option<MutexGuard<'_, ()>> {
+        // Fast path: consume a pending notification without touching the lock.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
+            .is_ok()
+        {
+            return None;
+        }
+        let guard = lock(&self.lock);
+        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
+            Ok(_) => Some(guard),
+            Err(NOTIFIED) => {
+                // Notified between the fast path and taking the lock.
+                self.state.store(EMPTY, SeqCst);
+                None
+            }
+            Err(actual) => unreachable!("two threads parked on one Parker (state {actual})"),
+        }
     }
 
     /// Wakes the parked thread, or makes its next `park` return at once.

@@ -53,7 +53,7 @@
 //! and at most one worker watches at a time. Work on a worker that keeps up is left where it
 //! is: those echo connections keep one worker's queue from ever running dry, but a round trip
 //! takes 0.37 ms at the median, so no task waits a whole interval.
-
+//!
 //! # Shutdown, in order
 //! 1. The `shutdown` flag is set and every sleeping worker is woken.
 //! 2. Each worker sees the flag at the top of its loop, drops its LIFO slot and exits.

@@ -141,6 +141,15 @@ impl WorkerLocal {
         }
     }
 
+    /// Runs `turn` (a driver turn) with `driving` set, so that what it wakes stays here.
+    #[inline]
+    fn while_driving<T>(&self, turn: impl FnOnce() -> T) -> T {
+        self.driving.set(true);
+        let out = turn();
+        self.driving.set(false);
+        out
+    }
+
     /// The index of this worker among its runtime's workers.
     pub(crate) fn index(&self) -> usize {
         self.index
@@ -289,9 +298,7 @@ impl Worker<'_> {
     fn next_task(&mut self) -> Option<Runnable> {
         self.tick = self.tick.wrapping_add(1);
         if self.tick % DRIVER_INTERVAL == 0 {
-            self.local.driving.set(true);
-            self.shared.driver.poll_ready();
-            self.local.driving.set(false);
+            self.local.while_driving(|| self.shared.driver.poll_ready());
             self.after_turn();
         }
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
@@ -419,13 +426,11 @@ impl Worker<'_> {
                 self.me.parker.park_timeout(super::WATCH_INTERVAL);
                 false
             } else {
-                self.local.driving.set(true);
-                let drove = self.me.parker.park_or_drive(&self.shared.driver);
-                self.local.driving.set(false);
-                drove
+                self.local
+                    .while_driving(|| self.me.parker.park_or_drive(&self.shared.driver))
             };
             if self.shared.is_shutdown() {
-                self.shared.stop_watching(self.index);
+                self.stop_watching();
                 return;
             }
             if drove {
@@ -436,15 +441,13 @@ impl Worker<'_> {
                     self.is_searching = true;
                 }
                 // Asked to watch while it drove, perhaps: it is awake now, and asks in turn.
-                self.shared.stop_watching(self.index);
-                self.watch.clear();
+                self.stop_watching();
                 self.after_turn();
                 return;
             }
             if !self.shared.idle.is_parked(self.index) {
                 // Notified: `worker_to_notify` counted us as searching.
-                self.shared.stop_watching(self.index);
-                self.watch.clear();
+                self.stop_watching();
                 self.is_searching = true;
                 return;
             }
@@ -459,11 +462,11 @@ impl Worker<'_> {
             match self.look() {
                 Look::Wait => {}
                 Look::AllAsleep => {
-                    self.shared.stop_watching(self.index);
+                    self.stop_watching();
                     watching = false;
                 }
                 Look::Help => {
-                    self.shared.stop_watching(self.index);
+                    self.stop_watching();
                     if !self.shared.idle.unpark_worker_by_id(self.index) {
                         self.is_searching = true;
                     }
@@ -502,14 +505,18 @@ impl Worker<'_> {
             return Look::Wait;
         }
         if behind || stalled {
-            self.watch.clear();
             return Look::Help;
         }
         if self.shared.idle.num_unparked() == 0 {
-            self.watch.clear();
             return Look::AllAsleep;
         }
         Look::Wait
+    }
+
+    /// Ends this worker's watch, if it had one: the next watch starts with a first look.
+    fn stop_watching(&mut self) {
+        self.shared.stop_watching(self.index);
+        self.watch.clear();
     }
 
     fn next_rand(&mut self) -> u32 {
