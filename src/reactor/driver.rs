@@ -584,6 +584,7 @@ impl TimerHandle {
     ///
     /// While no runtime's clock was ever paused every clock is `Instant::now()`, read without
     /// looking the runtime up.
+    #[inline]
     pub(crate) fn current_now() -> Instant {
         if !ANY_CLOCK_PAUSED.load(Ordering::Acquire) {
             return Instant::now();

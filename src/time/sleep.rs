@@ -26,6 +26,11 @@ use crate::task::coop;
 ///     assert!(start.elapsed() >= Duration::from_millis(10));
 /// });
 /// ```
+// `#[inline]` here and on the other constructors of a `Sleep` or a `Timeout`: called across
+// crates, as a user's code calls them, they were not inlined, and the caller copied the returned
+// value out of the return slot, which cost a `timeout` whose inner future is ready at once more
+// than its clock read (20.3 and 15.3 ms of CPU for 500,000, against 11.3 ms inlined).
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     let now = TimerHandle::current_now();
     let deadline = now.checked_add(duration).unwrap_or_else(|| far_future(now));
@@ -46,6 +51,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(TimerHandle::unbound(), deadline)
 }
@@ -99,6 +105,7 @@ struct Registration {
 }
 
 impl Drop for Registration {
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             if !self.elapsed {
@@ -109,6 +116,7 @@ impl Drop for Registration {
 }
 
 impl Sleep {
+    #[inline]
     pub(crate) fn new(handle: TimerHandle, deadline: Instant) -> Sleep {
         Sleep {
             deadline,
