@@ -49,7 +49,7 @@ use crate::runtime::{context, Handle};
 /// Spawned from a task on a multi-threaded runtime, the new task is queued on the same worker,
 /// where a sleeping worker is woken to steal it if need be: unlike tokio's, a child spawned by a
 /// task that then blocks its thread (instead of awaiting) still runs. Blocking work belongs in
-/// [`spawn_blocking`] or [`block_in_place`](crate::task::block_in_place) all the same.
+/// [`spawn_blocking`] or [`block_in_place`] all the same.
 ///
 /// ```
 /// # evloop::block_on(async {

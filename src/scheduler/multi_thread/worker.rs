@@ -1,6 +1,7 @@
 //! A worker thread's loop; see the module doc of [`super`] for the policy it implements.
 
 use std::cell::{Cell, RefCell};
+use std::time::Duration;
 
 use super::queue::{self, INJECTOR_BATCH};
 use super::{
@@ -209,6 +210,8 @@ struct Worker<'a> {
     watch: Vec<(usize, u64)>,
     /// While watching: the driver's turn count at the last look.
     watch_turns: u64,
+    /// Looks in a row, in the current watch, that did not call for help.
+    quiet_looks: u32,
     rng: u32,
 }
 
@@ -248,6 +251,7 @@ pub(crate) fn run_worker(rt: &RuntimeInner, index: usize) {
         is_searching: false,
         watch: Vec::with_capacity(shared.workers.len()),
         watch_turns: 0,
+        quiet_looks: 0,
         // Any non-zero seed works for xorshift; spread them so workers start stealing from
         // different victims.
         rng: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
@@ -423,7 +427,9 @@ impl Worker<'_> {
             let drove = if watching {
                 // A watcher does not drive: the I/O it would collect belongs with the busy
                 // worker that turns the driver.
-                self.me.parker.park_timeout(super::WATCH_INTERVAL);
+                self.me
+                    .parker
+                    .park_timeout(watch_interval(self.quiet_looks));
                 false
             } else {
                 self.local
@@ -456,11 +462,12 @@ impl Worker<'_> {
             if !self.shared.is_watcher(self.index) {
                 watching = false;
                 self.watch.clear();
+                self.quiet_looks = 0;
                 continue;
             }
             watching = true;
             match self.look() {
-                Look::Wait => {}
+                Look::Wait => self.quiet_looks = self.quiet_looks.saturating_add(1),
                 Look::AllAsleep => {
                     self.stop_watching();
                     watching = false;
@@ -517,6 +524,7 @@ impl Worker<'_> {
     fn stop_watching(&mut self) {
         self.shared.stop_watching(self.index);
         self.watch.clear();
+        self.quiet_looks = 0;
     }
 
     fn next_rand(&mut self) -> u32 {
@@ -530,11 +538,31 @@ impl Worker<'_> {
     }
 }
 
+/// How long a watcher sleeps before its next look, after `quiet_looks` looks in a row that did
+/// not call for help: [`super::WATCH_INTERVAL`], doubled for each, at most
+/// [`super::WATCH_INTERVAL_MAX`].
+fn watch_interval(quiet_looks: u32) -> Duration {
+    let longer = super::WATCH_INTERVAL.saturating_mul(1 << quiet_looks.min(16));
+    longer.min(super::WATCH_INTERVAL_MAX)
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use std::time::{Duration, Instant};
 
     use crate::runtime::Builder;
+
+    #[test]
+    fn a_watch_interval_doubles_with_each_quiet_look_up_to_the_bound() {
+        use super::super::{WATCH_INTERVAL, WATCH_INTERVAL_MAX};
+        use super::watch_interval;
+        assert_eq!(watch_interval(0), WATCH_INTERVAL);
+        assert_eq!(watch_interval(1), WATCH_INTERVAL * 2);
+        assert_eq!(watch_interval(2), WATCH_INTERVAL * 4);
+        assert_eq!(watch_interval(3), WATCH_INTERVAL_MAX);
+        assert_eq!(watch_interval(40), WATCH_INTERVAL_MAX);
+        assert_eq!(watch_interval(u32::MAX), WATCH_INTERVAL_MAX);
+    }
 
     /// A worker kept busy by one task that keeps yielding never runs out of work, so it never
     /// steals; its sibling, which then gets a burst of spawns, must still not run them all
