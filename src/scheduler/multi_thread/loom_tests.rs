@@ -218,16 +218,23 @@ fn two_workers_take_all_work() {
     });
 }
 
+/// Runs `park` on a new thread while this one calls `unpark`, and returns the parker once that
+/// thread is done: the notification must either wake the park or be consumed by it.
+fn park_racing_unpark(park: fn(&Parker)) -> Arc<Parker> {
+    let parker = Arc::new(Parker::new());
+    let t = {
+        let parker = parker.clone();
+        thread::spawn(move || park(&parker))
+    };
+    parker.unpark();
+    t.join().unwrap();
+    parker
+}
+
 #[test]
 fn unpark_before_park_is_kept() {
     model(|| {
-        let parker = Arc::new(Parker::new());
-        let t = {
-            let parker = parker.clone();
-            thread::spawn(move || parker.park())
-        };
-        parker.unpark();
-        t.join().unwrap();
+        park_racing_unpark(Parker::park);
     });
 }
 
@@ -236,13 +243,7 @@ fn unpark_before_park_is_kept() {
 #[test]
 fn park_timeout_consumes_or_is_woken_by_a_notification() {
     model(|| {
-        let parker = Arc::new(Parker::new());
-        let t = {
-            let parker = parker.clone();
-            thread::spawn(move || parker.park_timeout(std::time::Duration::from_secs(1)))
-        };
-        parker.unpark();
-        t.join().unwrap();
+        let parker = park_racing_unpark(|p| p.park_timeout(std::time::Duration::from_secs(1)));
         parker.unpark();
         parker.park();
     });

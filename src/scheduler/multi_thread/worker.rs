@@ -206,7 +206,7 @@ struct Worker<'a> {
     lifo_polls: u32,
     is_searching: bool,
     /// While watching: for each worker, the length of its local queue and its poll count at
-    /// the last look.
+    /// the last look. Empty while not watching.
     watch: Vec<(usize, u64)>,
     /// While watching: the driver's turn count at the last look.
     watch_turns: u64,
@@ -422,9 +422,8 @@ impl Worker<'_> {
             // See `idle`'s module doc: the last searcher re-checks after leaving.
             self.shared.notify_parked();
         }
-        let mut watching = false;
         loop {
-            let drove = if watching {
+            let drove = if self.is_watching() {
                 // A watcher does not drive: the I/O it would collect belongs with the busy
                 // worker that turns the driver.
                 self.me
@@ -460,18 +459,12 @@ impl Worker<'_> {
             // Still listed as sleeping: a spurious wake-up, a request to watch, or the end of a
             // watch interval.
             if !self.shared.is_watcher(self.index) {
-                watching = false;
-                self.watch.clear();
-                self.quiet_looks = 0;
+                self.forget_watch();
                 continue;
             }
-            watching = true;
             match self.look() {
                 Look::Wait => self.quiet_looks = self.quiet_looks.saturating_add(1),
-                Look::AllAsleep => {
-                    self.stop_watching();
-                    watching = false;
-                }
+                Look::AllAsleep => self.stop_watching(),
                 Look::Help => {
                     self.stop_watching();
                     if !self.shared.idle.unpark_worker_by_id(self.index) {
@@ -520,9 +513,19 @@ impl Worker<'_> {
         Look::Wait
     }
 
+    /// Whether this worker watches: it has looked at its siblings since it was asked to.
+    fn is_watching(&self) -> bool {
+        !self.watch.is_empty()
+    }
+
     /// Ends this worker's watch, if it had one: the next watch starts with a first look.
     fn stop_watching(&mut self) {
         self.shared.stop_watching(self.index);
+        self.forget_watch();
+    }
+
+    /// Drops what this worker recorded while watching (it is no longer, or not yet, the watcher).
+    fn forget_watch(&mut self) {
         self.watch.clear();
         self.quiet_looks = 0;
     }
